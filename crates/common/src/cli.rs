@@ -1,0 +1,195 @@
+//! Command-line options shared by every program, defined once and flattened into each binary
+//! with clap's `#[command(flatten)]`; the rendezvous defaults of the tutorial live here too.
+
+use std::fmt;
+use std::str::FromStr;
+
+use clap::{Args, Parser};
+
+use crate::wire::MAX_PAYLOAD;
+
+/// The tutorial's System V key (`msgget((key_t)1234, ...)`).
+pub const DEFAULT_KEY: Key = Key(1234);
+/// The tutorial's FIFO path.
+pub const DEFAULT_FIFO_PATH: &str = "/tmp/my_fifo";
+/// The tutorial's TCP port (`server.c`: `htons(9734)`).
+pub const DEFAULT_PORT: u16 = 9734;
+/// The default name of POSIX objects (message queue, shared memory).
+pub const DEFAULT_POSIX_NAME: &str = "/ipc-pairs";
+/// The default mode of every object we create: only the owner may read or write.
+pub const DEFAULT_MODE: Mode = Mode(0o600);
+
+/// Parses the command line of `T`; on a usage error prints `PROGRAM: error: ...` and exits 2,
+/// on `--help`/`--version` prints to stdout and exits 0.
+pub fn parse<T: Parser>() -> T {
+    match T::try_parse() {
+        Ok(args) => args,
+        Err(err) if !err.use_stderr() => {
+            let _ = err.print();
+            std::process::exit(0);
+        }
+        Err(err) => {
+            let program = T::command().get_name().to_string();
+            // clap's message starts with "error: " and ends with the usage and a newline.
+            eprint!("{program}: {}", err.render());
+            std::process::exit(2);
+        }
+    }
+}
+
+/// A System V IPC key (C: `key_t`). Parsed from decimal or `0x` hex; shown as `ipcs` shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key(pub i32);
+
+impl FromStr for Key {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+            // Hex as ipcs prints it: 0x000004d2, up to 0xffffffff (the bits of a key_t).
+            Some(hex) => u32::from_str_radix(hex, 16).map(|bits| bits as i32),
+            None => text.parse::<i32>(),
+        };
+        match parsed {
+            Ok(0) => Err("key 0 is IPC_PRIVATE, which no other program can find; choose another".into()),
+            Ok(key) => Ok(Key(key)),
+            Err(_) => Err(format!("'{text}' is not a key: use decimal (1234) or hex (0x4d2)")),
+        }
+    }
+}
+
+impl fmt::Display for Key {
+    /// `1234 (0x000004d2)`: decimal as in the tutorial, hex as in `ipcs`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (0x{:08x})", self.0, self.0 as u32)
+    }
+}
+
+/// Permission bits of an object we create (C: the `0666` in `msgget(key, 0666 | IPC_CREAT)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mode(pub u32);
+
+impl Mode {
+    /// True when users other than the owner get any access.
+    pub fn is_open_to_others(self) -> bool {
+        self.0 & 0o077 != 0
+    }
+
+    /// Prints, once, what a mode wider than 0600 allows (the contract's `--mode 0666` warning).
+    pub fn warn_if_open(self, program: &str) {
+        if self.is_open_to_others() {
+            eprintln!(
+                "{program}: warning: mode {self} lets other users on this machine read and \
+                 inject messages (the tutorial's world-open mode); the default is 0600"
+            );
+        }
+    }
+}
+
+impl FromStr for Mode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match u32::from_str_radix(text, 8) {
+            Ok(bits) if bits <= 0o777 => Ok(Mode(bits)),
+            _ => Err(format!("'{text}' is not a mode: use octal permission bits such as 0600")),
+        }
+    }
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04o}", self.0)
+    }
+}
+
+/// `--key K` for the System V programs.
+#[derive(Debug, Clone, Args)]
+pub struct KeyArg {
+    /// System V key, decimal or 0x-hex (the tutorial uses 1234)
+    #[arg(long, value_name = "K", default_value = "1234")]
+    pub key: Key,
+}
+
+/// `--mode MODE` for programs that create an object.
+#[derive(Debug, Clone, Args)]
+pub struct ModeArg {
+    /// Permission bits of the object we create; 0666 is the tutorial's world-open mode
+    #[arg(long, value_name = "MODE", default_value = "0600")]
+    pub mode: Mode,
+}
+
+/// Where a sender's messages come from: stdin lines, `--message`, or `--count`/`--size`.
+#[derive(Debug, Clone, Args)]
+pub struct MessageSource {
+    /// Send TEXT instead of reading standard input (repeatable); End follows
+    #[arg(long = "message", value_name = "TEXT", conflicts_with = "count")]
+    pub messages: Vec<String>,
+    /// Send N generated messages the receiver can verify, then End
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Payload bytes of each generated message (with --count; K and M suffixes allowed)
+    #[arg(long, value_name = "BYTES", default_value = "64", requires = "count", value_parser = parse_size)]
+    pub size: usize,
+}
+
+/// Options every receiver has.
+#[derive(Debug, Clone, Args)]
+pub struct ReceiverArgs {
+    /// Wait for the End of N senders before finishing
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub senders: u64,
+}
+
+/// Parses a byte count such as `1000`, `4K`, `64KiB` or `1M` (powers of 1024), up to MAX_PAYLOAD.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    let digits_end = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (digits, suffix) = text.split_at(digits_end);
+    let scale = match suffix {
+        "" | "B" => 1,
+        "K" | "k" | "KiB" => 1024,
+        "M" | "MiB" => 1024 * 1024,
+        _ => return Err(format!("'{text}' is not a size: use bytes, or a K or M suffix")),
+    };
+    let size = digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| format!("'{text}' is not a size"))?;
+    if size > MAX_PAYLOAD {
+        return Err(format!("{size} bytes is over the limit of {MAX_PAYLOAD} bytes (16 MiB)"));
+    }
+    Ok(size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_parse_in_decimal_and_hex_and_show_like_ipcs() {
+        assert_eq!("1234".parse::<Key>(), Ok(Key(1234)));
+        assert_eq!("0x4d2".parse::<Key>(), Ok(Key(1234)));
+        assert_eq!("0xffffffff".parse::<Key>(), Ok(Key(-1)));
+        assert_eq!(Key(1234).to_string(), "1234 (0x000004d2)");
+        assert!("0".parse::<Key>().is_err());
+        assert!("twelve".parse::<Key>().is_err());
+    }
+
+    #[test]
+    fn modes_are_octal() {
+        assert_eq!("0600".parse::<Mode>(), Ok(Mode(0o600)));
+        assert_eq!("666".parse::<Mode>(), Ok(Mode(0o666)));
+        assert!("0800".parse::<Mode>().is_err());
+        assert!(Mode(0o666).is_open_to_others() && !Mode(0o600).is_open_to_others());
+    }
+
+    #[test]
+    fn sizes_take_suffixes_and_a_limit() {
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert_eq!(parse_size("4K"), Ok(4096));
+        assert_eq!(parse_size("1M"), Ok(1 << 20));
+        assert!(parse_size("17M").is_err());
+        assert!(parse_size("x").is_err());
+    }
+}

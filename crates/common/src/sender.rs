@@ -1,0 +1,92 @@
+//! The sender loop every `*-sender` shares: where messages come from and how they are numbered.
+//!
+//! A mechanism supplies an [`Outbox`] (how one message is put into its kernel object); this
+//! module supplies the messages, exactly as the contract says:
+//! stdin lines (with the tutorial's prompt when stdin is a terminal) until `end` or the end of
+//! input, or the `--message` texts, or `--count` generated payloads; then the End message.
+
+use std::io::{self, BufRead, BufReader, IsTerminal, Read, Write};
+
+use crate::cli::MessageSource;
+use crate::error::{Error, Result};
+use crate::message::Message;
+use crate::signals::{self, Interruptible};
+use crate::wire::MAX_PAYLOAD;
+
+/// Where a sender puts each message: one implementation per mechanism.
+pub trait Outbox {
+    /// Puts one message into the kernel object (msgsnd, write, a shared-memory slot, ...).
+    fn send(&mut self, msg: &Message) -> Result<()>;
+}
+
+/// What a finished sender did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    /// Text and payload messages sent (the End is not counted).
+    pub messages: u64,
+}
+
+/// Sends every message of `source`, then End. `prompt` is the tutorial's prompt (for example
+/// `Enter some text:`), shown on stderr before each line when stdin is a terminal.
+pub fn run_sender(source: &MessageSource, prompt: &str, outbox: &mut impl Outbox) -> Result<Sent> {
+    let sender = std::process::id();
+    let mut seq = 0u64;
+    let mut next = || {
+        seq += 1;
+        seq
+    };
+    if let Some(count) = source.count {
+        for _ in 0..count {
+            signals::check()?;
+            outbox.send(&Message::payload(sender, next(), source.size))?;
+        }
+    } else if !source.messages.is_empty() {
+        for text in &source.messages {
+            signals::check()?;
+            outbox.send(&Message::text(sender, next(), text.as_str()))?;
+        }
+    } else {
+        let stdin = io::stdin();
+        let interactive = stdin.is_terminal();
+        let mut lines = BufReader::new(Interruptible::new(stdin));
+        while let Some(line) = read_line(&mut lines, interactive.then_some(prompt))? {
+            if line == "end" {
+                break;
+            }
+            outbox.send(&Message::text(sender, next(), line))?;
+        }
+    }
+    let end_seq = next();
+    outbox.send(&Message::end(sender, end_seq))?;
+    Ok(Sent { messages: end_seq - 1 })
+}
+
+/// Reads one line without its newline; `None` at the end of input. Lines are bounded by
+/// MAX_PAYLOAD (the tutorial's `fgets(buffer, BUFSIZ, stdin)` bound, made explicit).
+fn read_line(input: &mut impl BufRead, prompt: Option<&str>) -> Result<Option<String>> {
+    if let Some(prompt) = prompt {
+        eprint!("{prompt} ");
+        let _ = io::stderr().flush();
+    }
+    let mut line = Vec::new();
+    let limit = MAX_PAYLOAD as u64 + 1;
+    let read = input
+        .take(limit)
+        .read_until(b'\n', &mut line)
+        .map_err(|err| signals::io_context(err, "reading standard input"))?;
+    if read == 0 {
+        return Ok(None);
+    }
+    if line.last() == Some(&b'\n') {
+        line.pop();
+    } else if line.len() > MAX_PAYLOAD {
+        return Err(Error::new(
+            "reading standard input",
+            format!("a line is longer than the limit of {MAX_PAYLOAD} bytes"),
+        ));
+    }
+    String::from_utf8(line).map(Some).map_err(|_| {
+        Error::new("reading standard input", "a line is not valid UTF-8 text")
+            .with_hint("send binary data with --count/--size, or convert the input to UTF-8")
+    })
+}

@@ -1,0 +1,273 @@
+//! Test support for ipc-pairs: start the real binaries as separate processes and check what
+//! crossed, without ever hanging a test or leaking a process or a kernel object.
+//!
+//! - [`Running`] owns a child process: its stdout and stderr are collected by two threads, you
+//!   can wait for a line on stderr (a ready line) with a timeout, send it a signal, and
+//!   [`Running::finish`] waits with a watchdog. Dropping it kills and reaps the child.
+//! - [`unique_key`] and [`unique_path`] give each test its own System V key and /tmp path.
+//! - [`sysv_key_exists`] reads /proc/sysvipc so a test can check it left nothing behind.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+/// How long any single step of a test may take before the test fails instead of hanging.
+pub const WATCHDOG: Duration = Duration::from_secs(60);
+
+/// What a finished child left: exit code (None if killed by a signal), stdout, stderr.
+#[derive(Debug)]
+pub struct Finished {
+    pub status: ExitStatus,
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Finished {
+    /// The stdout lines.
+    pub fn lines(&self) -> Vec<&str> {
+        self.stdout.lines().collect()
+    }
+
+    /// The last stdout line (the receivers' summary).
+    pub fn last_line(&self) -> &str {
+        self.stdout.lines().last().unwrap_or("")
+    }
+
+    /// Panics with both streams unless the exit code is `code`.
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "expected exit {code}, got {:?}\n--- stdout:\n{}\n--- stderr:\n{}",
+            self.status,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    /// Panics unless stderr holds no panic or backtrace.
+    #[track_caller]
+    pub fn assert_no_panic(&self) -> &Self {
+        assert!(
+            !self.stderr.contains("panicked") && !self.stderr.contains("RUST_BACKTRACE"),
+            "the program panicked:\n{}",
+            self.stderr
+        );
+        self
+    }
+}
+
+/// A child process under a guard: killed (SIGKILL) and reaped when dropped.
+#[derive(Debug)]
+pub struct Running {
+    child: Child,
+    name: String,
+    stderr_lines: Receiver<String>,
+    stderr_seen: Vec<String>,
+    stderr_thread: Option<JoinHandle<()>>,
+    stdout_thread: Option<JoinHandle<String>>,
+}
+
+impl Running {
+    /// Starts `cmd` with stdout and stderr captured. `stdin` is written by a thread and then
+    /// closed (None: stdin stays as `cmd` set it; set `Stdio::null()` rather than inherit a tty).
+    pub fn start(mut cmd: Command, stdin: Option<Vec<u8>>) -> Running {
+        let name = format!("{:?}", cmd.get_program());
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        if stdin.is_some() {
+            cmd.stdin(Stdio::piped());
+        }
+        let mut child = cmd.spawn().unwrap_or_else(|err| panic!("cannot start {name}: {err}"));
+        if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
+            std::thread::spawn(move || {
+                let _ = pipe.write_all(&bytes);
+            });
+        }
+        let mut stdout = child.stdout.take().expect("stdout is piped");
+        let stdout_thread = std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = stdout.read_to_end(&mut text);
+            String::from_utf8_lossy(&text).into_owned()
+        });
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let (tx, rx) = mpsc::channel();
+        let stderr_thread = std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                match line {
+                    Ok(line) => {
+                        if tx.send(line).is_err() {
+                            break;
+                        }
+                    }
+                    Err(_) => break,
+                }
+            }
+        });
+        Running {
+            child,
+            name,
+            stderr_lines: rx,
+            stderr_seen: Vec::new(),
+            stderr_thread: Some(stderr_thread),
+            stdout_thread: Some(stdout_thread),
+        }
+    }
+
+    /// The child's pid.
+    pub fn pid(&self) -> Pid {
+        Pid::from_raw(self.child.id() as i32)
+    }
+
+    /// Waits until a stderr line contains `needle` (a ready line) and returns that line.
+    #[track_caller]
+    pub fn wait_for_stderr(&mut self, needle: &str, timeout: Duration) -> String {
+        if let Some(line) = self.stderr_seen.iter().find(|l| l.contains(needle)) {
+            return line.clone();
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stderr_lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.stderr_seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => panic!(
+                    "{} did not print {needle:?} on stderr within {timeout:?}; it printed:\n{}",
+                    self.name,
+                    self.stderr_seen.join("\n")
+                ),
+                Err(RecvTimeoutError::Disconnected) => panic!(
+                    "{} closed stderr without printing {needle:?}; it printed:\n{}",
+                    self.name,
+                    self.stderr_seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Sends `signal` to the child.
+    pub fn signal(&self, signal: Signal) {
+        let _ = kill(self.pid(), signal);
+    }
+
+    /// Waits for the child to exit within `timeout` (else kills it and panics), then returns
+    /// its exit status and everything it printed.
+    #[track_caller]
+    pub fn finish(mut self, timeout: Duration) -> Finished {
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => break status,
+                Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+                _ => {
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    let rest = self.collect_stderr();
+                    panic!("{} did not exit within {timeout:?}; stderr:\n{rest}", self.name);
+                }
+            }
+        };
+        let stderr = self.collect_stderr();
+        let stdout = self
+            .stdout_thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default();
+        Finished {
+            code: status.code(),
+            status,
+            stdout,
+            stderr,
+        }
+    }
+
+    fn collect_stderr(&mut self) -> String {
+        if let Some(thread) = self.stderr_thread.take() {
+            let _ = thread.join();
+        }
+        self.stderr_seen.extend(self.stderr_lines.try_iter());
+        let mut text = self.stderr_seen.join("\n");
+        text.push('\n');
+        text
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Runs `cmd` to completion with `stdin` as its input, under the watchdog.
+pub fn run(cmd: Command, stdin: &[u8]) -> Finished {
+    Running::start(cmd, Some(stdin.to_vec())).finish(WATCHDOG)
+}
+
+/// A System V key no other test (or test process) uses: the pid in the high bits, a counter low.
+pub fn unique_key() -> i32 {
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    let counter = NEXT.fetch_add(1, Ordering::Relaxed);
+    // 0x5xxxxxxx: clear of the tutorial's 1234 and of small keys people use by hand.
+    (0x5000_0000 | ((std::process::id() & 0xffff) << 12) | (counter & 0xfff)) as i32
+}
+
+/// A short, unique path under /tmp (FIFOs, Unix sockets: sun_path holds only 108 bytes).
+/// Nothing is created there.
+pub fn unique_path(tag: &str) -> PathBuf {
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    let counter = NEXT.fetch_add(1, Ordering::Relaxed);
+    PathBuf::from(format!("/tmp/ipt-{tag}-{}-{counter}", std::process::id()))
+}
+
+/// True when a System V object of this kind (`"msg"`, `"sem"` or `"shm"`) exists with `key`.
+pub fn sysv_key_exists(kind: &str, key: i32) -> bool {
+    let table = std::fs::read_to_string(format!("/proc/sysvipc/{kind}")).unwrap_or_default();
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_whitespace().next())
+        .any(|first| first.parse::<i64>().ok() == Some(i64::from(key)))
+}
+
+/// Panics if any System V object (queue, semaphore set, segment) with `key` is left.
+#[track_caller]
+pub fn assert_no_sysv_objects(key: i32) {
+    for kind in ["msg", "sem", "shm"] {
+        assert!(
+            !sysv_key_exists(kind, key),
+            "a System V {kind} object with key {key} (0x{:08x}) was left behind",
+            key as u32
+        );
+    }
+}
+
+/// Panics if anything exists at `path` (a FIFO or socket the programs should have removed).
+#[track_caller]
+pub fn assert_gone(path: &Path) {
+    assert!(
+        std::fs::symlink_metadata(path).is_err(),
+        "{} was left behind",
+        path.display()
+    );
+}
+
+/// True while a process with this pid exists (zombies included).
+pub fn process_exists(pid: Pid) -> bool {
+    kill(pid, None).is_ok()
+}
