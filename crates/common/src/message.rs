@@ -33,6 +33,9 @@ pub enum Body {
     },
     /// The sender has nothing more to say: the tutorial's `end`.
     End,
+    /// A reply from a server: "I got your message number `seq`" (sockets only). Its `sender`
+    /// is the server's pid and its `seq` the number of the message it acknowledges.
+    Ack,
 }
 
 impl Message {
@@ -65,6 +68,15 @@ impl Message {
         }
     }
 
+    /// The acknowledgement of message `seq`, sent back by a server.
+    pub fn ack(server: u32, seq: u64) -> Self {
+        Message {
+            sender: server,
+            seq,
+            body: Body::Ack,
+        }
+    }
+
     /// True for the End message.
     pub fn is_end(&self) -> bool {
         matches!(self.body, Body::End)
@@ -74,7 +86,7 @@ impl Message {
     pub fn is_intact(&self) -> bool {
         match &self.body {
             Body::Payload { bytes, checksum: sum } => checksum(bytes) == *sum,
-            Body::Text(_) | Body::End => true,
+            Body::Text(_) | Body::End | Body::Ack => true,
         }
     }
 }

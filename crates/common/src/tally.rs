@@ -21,7 +21,8 @@ pub struct Summary {
     pub duplicated: u64,
     /// Messages that arrived after a later message of the same sender.
     pub reordered: u64,
-    /// Payloads whose checksum did not match, or messages with an impossible sequence number.
+    /// Payloads whose checksum did not match, messages with an impossible sequence number, and
+    /// acknowledgements sent to a receiver (only servers send them, only clients expect them).
     pub corrupt: u64,
 }
 
@@ -126,7 +127,8 @@ impl Tally {
     /// Records one message that arrived. Returns true when it was an End seen for the first
     /// time (a duplicated End is counted as a duplicate, not as another End).
     pub fn record(&mut self, msg: &Message) -> bool {
-        if msg.seq == 0 || msg.seq == u64::MAX || !msg.is_intact() {
+        let impossible = msg.seq == 0 || msg.seq == u64::MAX || matches!(msg.body, Body::Ack);
+        if impossible || !msg.is_intact() {
             self.summary.corrupt += 1;
             if !msg.is_end() {
                 self.summary.received += 1;

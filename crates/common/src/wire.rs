@@ -247,6 +247,7 @@ mod tests {
             proptest::collection::vec(any::<u8>(), 0..2000)
                 .prop_map(|bytes| Body::Payload { checksum: crate::message::checksum(&bytes), bytes }),
             Just(Body::End),
+            Just(Body::Ack),
         ];
         (any::<u32>(), any::<u64>(), body).prop_map(|(sender, seq, body)| Message { sender, seq, body })
     }

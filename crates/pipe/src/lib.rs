@@ -14,6 +14,9 @@
 //! end-of-file once every write end is closed, which is why each side must close the end it
 //! does not use: a forgotten write end in the reader means it waits for ever.
 
+#![deny(unsafe_code)]
+
+#[allow(unsafe_code)]
 pub mod sys;
 
 use std::ffi::OsStr;
