@@ -51,9 +51,13 @@ impl FromStr for Key {
             None => text.parse::<i32>(),
         };
         match parsed {
-            Ok(0) => Err("key 0 is IPC_PRIVATE, which no other program can find; choose another".into()),
+            Ok(0) => {
+                Err("key 0 is IPC_PRIVATE, which no other program can find; choose another".into())
+            }
             Ok(key) => Ok(Key(key)),
-            Err(_) => Err(format!("'{text}' is not a key: use decimal (1234) or hex (0x4d2)")),
+            Err(_) => Err(format!(
+                "'{text}' is not a key: use decimal (1234) or hex (0x4d2)"
+            )),
         }
     }
 }
@@ -92,7 +96,9 @@ impl FromStr for Mode {
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         match u32::from_str_radix(text, 8) {
             Ok(bits) if bits <= 0o777 => Ok(Mode(bits)),
-            _ => Err(format!("'{text}' is not a mode: use octal permission bits such as 0600")),
+            _ => Err(format!(
+                "'{text}' is not a mode: use octal permission bits such as 0600"
+            )),
         }
     }
 }
@@ -143,13 +149,19 @@ pub struct ReceiverArgs {
 
 /// Parses a byte count such as `1000`, `4K`, `64KiB` or `1M` (powers of 1024), up to MAX_PAYLOAD.
 pub fn parse_size(text: &str) -> Result<usize, String> {
-    let digits_end = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let digits_end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (digits, suffix) = text.split_at(digits_end);
     let scale = match suffix {
         "" | "B" => 1,
         "K" | "k" | "KiB" => 1024,
         "M" | "MiB" => 1024 * 1024,
-        _ => return Err(format!("'{text}' is not a size: use bytes, or a K or M suffix")),
+        _ => {
+            return Err(format!(
+                "'{text}' is not a size: use bytes, or a K or M suffix"
+            ))
+        }
     };
     let size = digits
         .parse::<usize>()
@@ -157,7 +169,9 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
         .and_then(|n| n.checked_mul(scale))
         .ok_or_else(|| format!("'{text}' is not a size"))?;
     if size > MAX_PAYLOAD {
-        return Err(format!("{size} bytes is over the limit of {MAX_PAYLOAD} bytes (16 MiB)"));
+        return Err(format!(
+            "{size} bytes is over the limit of {MAX_PAYLOAD} bytes (16 MiB)"
+        ));
     }
     Ok(size)
 }

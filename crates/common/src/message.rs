@@ -85,7 +85,10 @@ impl Message {
     /// False only for a payload whose bytes no longer match their checksum.
     pub fn is_intact(&self) -> bool {
         match &self.body {
-            Body::Payload { bytes, checksum: sum } => checksum(bytes) == *sum,
+            Body::Payload {
+                bytes,
+                checksum: sum,
+            } => checksum(bytes) == *sum,
             Body::Text(_) | Body::End | Body::Ack => true,
         }
     }

@@ -58,7 +58,9 @@ pub fn run_sender(source: &MessageSource, prompt: &str, outbox: &mut impl Outbox
     }
     let end_seq = next();
     outbox.send(&Message::end(sender, end_seq))?;
-    Ok(Sent { messages: end_seq - 1 })
+    Ok(Sent {
+        messages: end_seq - 1,
+    })
 }
 
 /// Reads one line without its newline; `None` at the end of input. Lines are bounded by

@@ -107,7 +107,8 @@ pub fn wait_fd(fd: BorrowedFd<'_>, events: PollFlags, timeout: Option<Duration>)
                 let left = deadline.saturating_duration_since(Instant::now());
                 // Round up so that a wait of 0.5 ms does not become a busy loop of 0 ms polls.
                 let millis = left.as_micros().div_ceil(1000);
-                PollTimeout::try_from(millis.min(i32::MAX as u128) as i32).unwrap_or(PollTimeout::MAX)
+                PollTimeout::try_from(millis.min(i32::MAX as u128) as i32)
+                    .unwrap_or(PollTimeout::MAX)
             }
         };
         let mut fds = vec![PollFd::new(fd, events)];

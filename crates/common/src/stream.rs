@@ -94,7 +94,8 @@ impl<R: Read> FrameReader<R> {
     /// The next message; `None` when the writer closed the stream between two frames.
     /// A frame that is too large, truncated or not a Message is an error.
     pub fn next_message(&mut self) -> Result<Option<Message>> {
-        wire::read_frame(&mut self.input, &mut self.buf).map_err(|err| err.context(self.what.clone()))
+        wire::read_frame(&mut self.input, &mut self.buf)
+            .map_err(|err| err.context(self.what.clone()))
     }
 
     /// The underlying stream.
@@ -105,7 +106,10 @@ impl<R: Read> FrameReader<R> {
 
 /// Reads messages into `inbox` until it is done (every expected End arrived). A stream that
 /// ends before that is an error: the writer went away without its End.
-pub fn receive_all<R: Read>(reader: &mut FrameReader<R>, inbox: &mut crate::receiver::Inbox) -> Result<()> {
+pub fn receive_all<R: Read>(
+    reader: &mut FrameReader<R>,
+    inbox: &mut crate::receiver::Inbox,
+) -> Result<()> {
     while let Some(msg) = reader.next_message()? {
         if inbox.take(&msg)? {
             return Ok(());

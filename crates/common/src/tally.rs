@@ -163,7 +163,10 @@ impl Tally {
     /// The counts so far, with every open gap counted as lost.
     pub fn summary(&self) -> Summary {
         let lost = self.senders.values().map(SenderTrack::missing).sum();
-        Summary { lost, ..self.summary }
+        Summary {
+            lost,
+            ..self.summary
+        }
     }
 }
 
@@ -182,7 +185,13 @@ mod tests {
     #[test]
     fn in_order_is_clean() {
         let s = feed(&[1, 2, 3, 4]);
-        assert_eq!(s, Summary { received: 4, ..Summary::default() });
+        assert_eq!(
+            s,
+            Summary {
+                received: 4,
+                ..Summary::default()
+            }
+        );
         assert!(s.is_clean(true));
     }
 
@@ -202,7 +211,10 @@ mod tests {
         let mut tally = Tally::new();
         tally.record(&Message::text(9, 1, "a"));
         assert!(tally.record(&Message::end(9, 3)));
-        assert!(!tally.record(&Message::end(9, 3)), "a repeated End is a duplicate");
+        assert!(
+            !tally.record(&Message::end(9, 3)),
+            "a repeated End is a duplicate"
+        );
         let s = tally.summary();
         assert_eq!((s.received, s.lost, s.duplicated), (1, 1, 1));
         assert_eq!(tally.ends(), 1);

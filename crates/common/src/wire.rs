@@ -54,7 +54,10 @@ impl fmt::Display for WireError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             WireError::TooLarge { len, limit } => {
-                write!(f, "frame of {len} bytes is larger than the limit of {limit} bytes")
+                write!(
+                    f,
+                    "frame of {len} bytes is larger than the limit of {limit} bytes"
+                )
             }
             WireError::Truncated { expected, got } => {
                 write!(f, "truncated frame: expected {expected} bytes, got {got}")
@@ -93,8 +96,8 @@ pub fn decode(bytes: &[u8]) -> Result<Message, WireError> {
             limit: MAX_FRAME,
         });
     }
-    let (msg, used): (Message, usize) = bincode::serde::decode_from_slice(bytes, CONFIG)
-        .map_err(|err| match err {
+    let (msg, used): (Message, usize) =
+        bincode::serde::decode_from_slice(bytes, CONFIG).map_err(|err| match err {
             bincode::error::DecodeError::UnexpectedEnd { additional } => WireError::Truncated {
                 expected: bytes.len() + additional,
                 got: bytes.len(),
@@ -203,7 +206,10 @@ mod tests {
 
     #[test]
     fn every_truncation_point_is_an_error_never_a_panic() {
-        for msg in [Message::text(1, 1, "truncate me"), Message::payload(1, 2, 300)] {
+        for msg in [
+            Message::text(1, 1, "truncate me"),
+            Message::payload(1, 2, 300),
+        ] {
             let bytes = framed(&msg);
             for cut in 1..bytes.len() {
                 let result = read_frame(&mut &bytes[..cut], &mut Vec::new());
@@ -212,7 +218,10 @@ mod tests {
                     "cut at {cut}: {result:?}"
                 );
             }
-            assert!(matches!(read_frame(&mut &bytes[..0], &mut Vec::new()), Ok(None)));
+            assert!(matches!(
+                read_frame(&mut &bytes[..0], &mut Vec::new()),
+                Ok(None)
+            ));
         }
     }
 
@@ -221,7 +230,9 @@ mod tests {
         let bytes = u32::MAX.to_le_bytes();
         let mut buf = Vec::new();
         let result = read_frame(&mut bytes.as_slice(), &mut buf);
-        assert!(matches!(result, Err(WireError::TooLarge { len, .. }) if len == u64::from(u32::MAX)));
+        assert!(
+            matches!(result, Err(WireError::TooLarge { len, .. }) if len == u64::from(u32::MAX))
+        );
         assert_eq!(buf.capacity(), 0, "nothing allocated for the refused frame");
     }
 
@@ -244,12 +255,18 @@ mod tests {
     fn any_message() -> impl Strategy<Value = Message> {
         let body = prop_oneof![
             ".*".prop_map(Body::Text),
-            proptest::collection::vec(any::<u8>(), 0..2000)
-                .prop_map(|bytes| Body::Payload { checksum: crate::message::checksum(&bytes), bytes }),
+            proptest::collection::vec(any::<u8>(), 0..2000).prop_map(|bytes| Body::Payload {
+                checksum: crate::message::checksum(&bytes),
+                bytes
+            }),
             Just(Body::End),
             Just(Body::Ack),
         ];
-        (any::<u32>(), any::<u64>(), body).prop_map(|(sender, seq, body)| Message { sender, seq, body })
+        (any::<u32>(), any::<u64>(), body).prop_map(|(sender, seq, body)| Message {
+            sender,
+            seq,
+            body,
+        })
     }
 
     proptest! {

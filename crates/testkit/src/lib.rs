@@ -87,7 +87,9 @@ impl Running {
         if stdin.is_some() {
             cmd.stdin(Stdio::piped());
         }
-        let mut child = cmd.spawn().unwrap_or_else(|err| panic!("cannot start {name}: {err}"));
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start {name}: {err}"));
         if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
             std::thread::spawn(move || {
                 let _ = pipe.write_all(&bytes);
@@ -171,12 +173,17 @@ impl Running {
         let status = loop {
             match self.child.try_wait() {
                 Ok(Some(status)) => break status,
-                Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5))
+                }
                 _ => {
                     let _ = self.child.kill();
                     let _ = self.child.wait();
                     let rest = self.collect_stderr();
-                    panic!("{} did not exit within {timeout:?}; stderr:\n{rest}", self.name);
+                    panic!(
+                        "{} did not exit within {timeout:?}; stderr:\n{rest}",
+                        self.name
+                    );
                 }
             }
         };

@@ -53,7 +53,11 @@ fn main() -> ExitCode {
 fn run(args: &Args) -> Result<()> {
     let (read_end, write_end) = ipc_pipe::create()?;
     eprintln!("Pipe Created Successfully...");
-    eprintln!("Descriptors are: {} {}", read_end.as_raw_fd(), write_end.as_raw_fd());
+    eprintln!(
+        "Descriptors are: {} {}",
+        read_end.as_raw_fd(),
+        write_end.as_raw_fd()
+    );
     match fork()? {
         Forked::Child => {
             drop(write_end); // the fix: close(fds[1]) in the reader, or it never sees EOF
@@ -75,7 +79,13 @@ fn parent(write_end: OwnedFd, mut child: ChildGuard, args: &Args) -> Result<()> 
         None => read_one_line()?,
     };
     if text.len() > MAX_LINE {
-        return Err(Error::usage("the text", format!("{} bytes is over the {MAX_LINE}-byte limit (PIPE_BUF)", text.len())));
+        return Err(Error::usage(
+            "the text",
+            format!(
+                "{} bytes is over the {MAX_LINE}-byte limit (PIPE_BUF)",
+                text.len()
+            ),
+        ));
     }
     let mut pipe = Interruptible::new(write_end);
     pipe.write_all(text.as_bytes())
@@ -85,7 +95,10 @@ fn parent(write_end: OwnedFd, mut child: ChildGuard, args: &Args) -> Result<()> 
     match child.wait()? {
         0 => Ok(()),
         130 => Err(Error::interrupted()),
-        code => Err(Error::new("the child process", format!("failed (exit code {code})"))),
+        code => Err(Error::new(
+            "the child process",
+            format!("failed (exit code {code})"),
+        )),
     }
 }
 
@@ -99,7 +112,8 @@ fn child(read_end: OwnedFd) -> Result<()> {
         .map_err(|err| signals::io_context(err, "reading the pipe"))?;
     eprintln!("Pipe Read Successfully");
     let mut stdout = io::stdout().lock();
-    stdout.write_all(&data)
+    stdout
+        .write_all(&data)
         .and_then(|()| stdout.write_all(b"\n"))
         .map_err(|err| Error::io("writing to standard output", &err))
 }
@@ -114,5 +128,6 @@ fn read_one_line() -> Result<String> {
     if line.last() == Some(&b'\n') {
         line.pop();
     }
-    String::from_utf8(line).map_err(|_| Error::new("reading standard input", "the line is not valid UTF-8 text"))
+    String::from_utf8(line)
+        .map_err(|_| Error::new("reading standard input", "the line is not valid UTF-8 text"))
 }

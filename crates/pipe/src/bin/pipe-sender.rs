@@ -55,9 +55,16 @@ fn run(args: &Args) -> Result<()> {
     eprintln!("Pipe Created Successfully...");
     let receiver = sibling_program("pipe-receiver");
     let mut child = ChildGuard::spawn_reading(receiver.as_os_str(), &[], read_end)?;
-    eprintln!("pipe-sender: started pipe-receiver (pid {}) on the read end", child.pid());
+    eprintln!(
+        "pipe-sender: started pipe-receiver (pid {}) on the read end",
+        child.pid()
+    );
 
-    let mut pipe = FrameWriter::new(Interruptible::new(write_end), "writing to the pipe", "the receiver closed the pipe");
+    let mut pipe = FrameWriter::new(
+        Interruptible::new(write_end),
+        "writing to the pipe",
+        "the receiver closed the pipe",
+    );
     let sent = run_sender(&args.source, PROMPT, &mut pipe).and_then(|_| pipe.into_inner());
     match sent {
         // Dropping the write end is close(fds[1]): the receiver reads its End, then EOF.
@@ -70,7 +77,10 @@ fn run(args: &Args) -> Result<()> {
     match child.wait()? {
         0 => Ok(()),
         130 => Err(Error::interrupted()),
-        code => Err(Error::new("pipe-receiver", format!("reported a failure (exit code {code})"))),
+        code => Err(Error::new(
+            "pipe-receiver",
+            format!("reported a failure (exit code {code})"),
+        )),
     }
 }
 
@@ -78,10 +88,17 @@ fn run(args: &Args) -> Result<()> {
 fn send_to_stdout(source: &MessageSource) -> Result<()> {
     let stdout = io::stdout();
     if stdout.is_terminal() {
-        return Err(Error::usage("--stdout", "standard output is a terminal, and the messages are binary frames")
-            .with_hint("pipe it into the receiver: pipe-sender --stdout | pipe-receiver"));
+        return Err(Error::usage(
+            "--stdout",
+            "standard output is a terminal, and the messages are binary frames",
+        )
+        .with_hint("pipe it into the receiver: pipe-sender --stdout | pipe-receiver"));
     }
-    let mut pipe = FrameWriter::new(Interruptible::new(stdout), "writing to standard output", "the reader closed the pipe");
+    let mut pipe = FrameWriter::new(
+        Interruptible::new(stdout),
+        "writing to standard output",
+        "the reader closed the pipe",
+    );
     run_sender(source, PROMPT, &mut pipe)?;
     pipe.into_inner().map(drop)
 }
