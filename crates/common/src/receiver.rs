@@ -1,7 +1,7 @@
 //! The receiver side every `*-receiver` shares: show each text, count everything, print the
 //! `summary:` line last and turn it into the exit code.
 
-use std::io::{self, StdoutLock, Write};
+use std::io::{self, Write};
 
 use crate::cli::ReceiverArgs;
 use crate::error::{Error, Result};
@@ -15,7 +15,6 @@ pub struct Inbox {
     expected_ends: u64,
     order_promised: bool,
     tally: Tally,
-    out: StdoutLock<'static>,
 }
 
 impl Inbox {
@@ -27,7 +26,6 @@ impl Inbox {
             expected_ends: args.senders,
             order_promised: true,
             tally: Tally::new(),
-            out: io::stdout().lock(),
         }
     }
 
@@ -44,7 +42,9 @@ impl Inbox {
     pub fn take(&mut self, msg: &Message) -> Result<bool> {
         self.tally.record(msg);
         if let Body::Text(text) = &msg.body {
-            writeln!(self.out, "{}{text}", self.label)
+            // Lock stdout per line, not for the inbox's life: a server may run one inbox per
+            // client thread, and whole lines must not interleave.
+            writeln!(io::stdout().lock(), "{}{text}", self.label)
                 .map_err(|err| Error::io("writing to standard output", &err))?;
         }
         Ok(self.is_done())
@@ -63,10 +63,11 @@ impl Inbox {
     /// Prints the summary line (always, also after a failure or Ctrl-C), then returns the
     /// outcome: the failure if there was one, else an error when anything was lost,
     /// duplicated, corrupt or (where order is promised) reordered.
-    pub fn finish(mut self, outcome: Result<()>) -> Result<()> {
+    pub fn finish(self, outcome: Result<()>) -> Result<()> {
         let summary = self.tally.summary();
-        let _ = writeln!(self.out, "{summary}");
-        let _ = self.out.flush();
+        let mut out = io::stdout().lock();
+        let _ = writeln!(out, "{summary}");
+        let _ = out.flush();
         outcome?;
         if summary.is_clean(self.order_promised) {
             Ok(())
