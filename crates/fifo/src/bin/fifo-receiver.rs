@@ -1,0 +1,71 @@
+//! fifo-receiver: the tutorial's named-pipe reader. Makes (or checks) a FIFO, reads messages
+//! from it and prints them.
+//!
+//! What it shows: a FIFO is a pipe with a name, so a process that is not our parent or child
+//! (fifo-sender, started from another terminal) can reach us through the path alone.
+//! C calls it mirrors, in order: `mkfifo("/tmp/my_fifo", 0666)` (here mode 0600, after an
+//! `lstat` check when the path exists), `open(path, O_RDONLY)`, `read(fd, buf, ...)` in a
+//! loop, `close(fd)`, and the `unlink(path)` the tutorial forgets.
+//!
+//! Usage:
+//!   fifo-receiver                        # /tmp/my_fifo, one sender
+//!   fifo-receiver --path /tmp/f --senders 4
+//!   fifo-receiver --mode 0666            # accept/create the tutorial's world-open FIFO
+//!
+//! Other end: `fifo-sender`. Run both: `fifo-receiver` in one terminal, `fifo-sender` in
+//! another (either may start first), or `make demo-fifo`.
+//!
+//! stderr: `Fifo Created Successfully...` (or `File Permissions Are OK` for an existing FIFO
+//! that passed the check), then `fifo-receiver: waiting for a sender to open PATH` once the
+//! FIFO is open (the ready line). stdout: `Data From Named Pipe Is: TEXT` per text message,
+//! then the `summary:` line. The FIFO is removed at the end if this program created it.
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use ipc_common::cli::{self, ModeArg, ReceiverArgs, DEFAULT_FIFO_PATH};
+use ipc_common::receiver::Inbox;
+use ipc_common::{error, signals, Result};
+use ipc_fifo::{receive, Fifo, CREATED, PERMISSIONS_OK};
+
+const PROGRAM: &str = "fifo-receiver";
+
+/// Read messages from a named pipe (FIFO), creating it if missing; print each text and a summary.
+#[derive(Debug, Parser)]
+#[command(name = "fifo-receiver", version)]
+struct Args {
+    /// Path of the FIFO; created with mkfifo if missing, else checked (a FIFO, yours, private)
+    #[arg(long, value_name = "P", default_value = DEFAULT_FIFO_PATH)]
+    path: PathBuf,
+    #[command(flatten)]
+    mode: ModeArg,
+    #[command(flatten)]
+    receiver: ReceiverArgs,
+}
+
+fn main() -> ExitCode {
+    let args: Args = cli::parse();
+    error::exit_code(PROGRAM, run(&args))
+}
+
+fn run(args: &Args) -> Result<()> {
+    signals::install()?;
+    args.mode.mode.warn_if_open(PROGRAM);
+    // C: mkfifo(path, mode), after checking what is already there.
+    let mut fifo = Fifo::open_or_create(&args.path, args.mode.mode, PROGRAM)?;
+    eprintln!(
+        "{}",
+        if fifo.created() {
+            CREATED
+        } else {
+            PERMISSIONS_OK
+        }
+    );
+    // C: open(path, O_RDONLY) and read() until the sender's End (N Ends with --senders N).
+    let mut inbox = Inbox::new("Data From Named Pipe Is: ", &args.receiver);
+    let outcome = receive(&mut fifo, &mut inbox);
+    inbox.finish(outcome)
+    // `fifo` is dropped here: C: unlink(path), if we created it.
+}
