@@ -1,0 +1,103 @@
+//! msgq-receiver: takes messages out of a message queue, prints them, and removes the queue.
+//!
+//! The tutorial's message-queue receiver.c: `msgget((key_t)1234, 0666 | IPC_CREAT)`, then
+//! `msgrcv(msgid, &some_data, BUFSIZ, msg_to_receive, 0)` in a loop printing `You wrote: %s`
+//! until `end`, then `msgctl(msgid, IPC_RMID, 0)`. Ours prints the same lines, then the
+//! `summary:` line, and removes the queue only if it is empty: a queue that still holds
+//! messages (say, of a type we did not ask for) is kept, and we say how many and how to drain it.
+//!
+//! `--type T` has msgrcv's meaning (System V only):
+//!   0    the first message, whatever its type (the default);
+//!   T>0  only messages of type T, oldest first;
+//!   T<0  the lowest type <= |T| first: a priority queue. With type-1 and type-3 messages
+//!        waiting, `--type -3` takes every type-1 message before any type-3 one.
+//! With `--posix` there is no type: mq_receive always takes the highest priority first.
+//!
+//! Usage:
+//!   msgq-receiver                               # System V queue, key 1234; waits for End
+//!   msgq-receiver --key 0x4d2 --senders 4       # until 4 senders sent End
+//!   msgq-receiver --type -3                     # priority order over types 1..3
+//!   msgq-receiver --nowait                      # drain everything there and exit (IPC_NOWAIT)
+//!   msgq-receiver --posix --name /ipc-pairs     # POSIX: mq_receive, mq_unlink
+//!
+//! Other end: `msgq-sender` (started before or after us). Both at once: `make demo-msgq`.
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use ipc_common::cli::{self, ReceiverArgs};
+use ipc_common::receiver::Inbox;
+use ipc_common::{error, signals, Result};
+use ipc_msgq::{Queue, QueueArgs, Role};
+
+/// Take messages out of a message queue, print each text and a summary, remove the queue.
+#[derive(Debug, Parser)]
+#[command(name = "msgq-receiver", version)]
+struct Args {
+    #[command(flatten)]
+    queue: QueueArgs,
+    #[command(flatten)]
+    receiver: ReceiverArgs,
+    /// Which messages to take (msgrcv's msgtyp): 0 any, T>0 only type T, T<0 lowest type <= |T| first
+    #[arg(
+        long = "type",
+        value_name = "T",
+        default_value_t = 0,
+        allow_negative_numbers = true,
+        conflicts_with = "posix"
+    )]
+    mtype: i64,
+    /// Take everything queued (of --type) and exit instead of waiting (IPC_NOWAIT / O_NONBLOCK)
+    #[arg(long)]
+    nowait: bool,
+}
+
+fn main() -> ExitCode {
+    let args: Args = cli::parse();
+    error::exit_code("msgq-receiver", run(&args))
+}
+
+fn run(args: &Args) -> Result<()> {
+    signals::install()?;
+    args.queue.mode.mode.warn_if_open("msgq-receiver");
+    let mut inbox = Inbox::new("You wrote: ", &args.receiver);
+    let opened = if args.nowait {
+        Queue::open_existing(&args.queue, Role::Receiver, "msgq-receiver")
+    } else {
+        Queue::open_or_create(&args.queue, Role::Receiver, "msgq-receiver").map(Some)
+    };
+    let mut queue = match opened {
+        Ok(Some(queue)) => queue,
+        Ok(None) => {
+            eprintln!("msgq-receiver: nothing to drain: there is no such queue");
+            return inbox.finish(Ok(()));
+        }
+        Err(err) => return inbox.finish(Err(err)),
+    };
+    if args.nowait {
+        eprintln!("msgq-receiver: draining {}: {}", queue, queue.details());
+    } else {
+        eprintln!(
+            "msgq-receiver: waiting for messages on {}: {}",
+            queue,
+            queue.details()
+        );
+    }
+    let outcome = receive_all(&mut queue, &mut inbox, args);
+    // Dropping the guard: msgctl(IPC_RMID) / mq_unlink if the queue is empty, else keep it.
+    drop(queue);
+    inbox.finish(outcome)
+}
+
+/// Takes messages until every expected End arrived; with --nowait, until the queue is empty
+/// (draining also what senders beyond --senders left behind).
+fn receive_all(queue: &mut Queue, inbox: &mut Inbox, args: &Args) -> Result<()> {
+    while let Some(msg) = queue.receive(args.mtype, args.nowait)? {
+        if inbox.take(&msg)? && !args.nowait {
+            return Ok(());
+        }
+    }
+    eprintln!("msgq-receiver: the queue is empty");
+    Ok(())
+}

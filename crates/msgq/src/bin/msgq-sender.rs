@@ -1,0 +1,85 @@
+//! msgq-sender: puts messages into a message queue, and exits without waiting for a receiver.
+//!
+//! The tutorial's message-queue sender.c: `msgget((key_t)1234, 0666 | IPC_CREAT)`, then one
+//! `msgsnd(msgid, &some_data, MAX_TEXT, 0)` per line typed after `Enter some text:`, until
+//! `end`. Ours sends one bincode-encoded Message per kernel message, numbered so the receiver
+//! can check that nothing was lost, and creates the queue with mode 0600 (not 0666).
+//!
+//! The queue outlives this program: run the sender to the end first, start the receiver later,
+//! and every message is still there. The sender never removes the queue (the receiver does),
+//! except one it created itself and then failed or was stopped before putting anything in.
+//!
+//! Usage:
+//!   msgq-sender                                  # type lines; `end` or Ctrl-D finishes
+//!   msgq-sender --message hello --message world  # System V queue, key 1234, type 1
+//!   msgq-sender --count 100 --size 64 --type 2   # generated messages, all of type 2
+//!   msgq-sender --key 0x4d2 --nowait ...         # a full queue is an error, not a wait
+//!   msgq-sender --posix --name /ipc-pairs --priority 5 --message hi   # POSIX: mq_send
+//!
+//! Other end: `msgq-receiver` (same `--key`, or `--posix --name`), started before or after.
+//! Both at once: `make demo-msgq`.
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use ipc_common::cli::{self, MessageSource};
+use ipc_common::sender::run_sender;
+use ipc_common::{error, signals, Result};
+use ipc_msgq::{Queue, QueueArgs, QueueOutbox, Role, MQ_PRIO_MAX};
+
+/// Put messages into a message queue (System V by default, POSIX with --posix) and exit.
+#[derive(Debug, Parser)]
+#[command(name = "msgq-sender", version)]
+struct Args {
+    #[command(flatten)]
+    queue: QueueArgs,
+    #[command(flatten)]
+    source: MessageSource,
+    /// System V message type of every message, End included (msgsnd's mtype, > 0)
+    #[arg(long = "type", value_name = "T", default_value_t = 1,
+          value_parser = clap::value_parser!(i64).range(1..), conflicts_with = "posix")]
+    mtype: i64,
+    /// POSIX priority of every message, End included (mq_send's msg_prio; higher is taken first)
+    #[arg(long, value_name = "P", default_value_t = 0,
+          value_parser = clap::value_parser!(u32).range(..i64::from(MQ_PRIO_MAX)), requires = "posix")]
+    priority: u32,
+    /// Fail with "queue full" instead of waiting for room (IPC_NOWAIT / O_NONBLOCK)
+    #[arg(long)]
+    nowait: bool,
+}
+
+/// The tutorial's prompt for each line typed at a terminal.
+const PROMPT: &str = "Enter some text:";
+
+fn main() -> ExitCode {
+    let args: Args = cli::parse();
+    error::exit_code("msgq-sender", run(&args))
+}
+
+fn run(args: &Args) -> Result<()> {
+    signals::install()?;
+    args.queue.mode.mode.warn_if_open("msgq-sender");
+    let queue = Queue::open_or_create(&args.queue, Role::Sender, "msgq-sender")?;
+    let verb = if queue.created() { "created" } else { "opened" };
+    eprintln!("msgq-sender: {verb} {queue}: {}", queue.details());
+    let tag = if args.queue.posix {
+        i64::from(args.priority)
+    } else {
+        args.mtype
+    };
+    let mut outbox = QueueOutbox::new(queue, tag, args.nowait);
+    let sent = run_sender(&args.source, PROMPT, &mut outbox)?;
+    let waiting = outbox
+        .queue()
+        .messages()
+        .map(|n| format!("; it now holds {n}"))
+        .unwrap_or_default();
+    let plural = if sent.messages == 1 { "" } else { "s" };
+    eprintln!(
+        "msgq-sender: sent {} message{plural} and End to {}{waiting}; exiting without waiting for a receiver",
+        sent.messages,
+        outbox.queue()
+    );
+    Ok(())
+}

@@ -1,0 +1,42 @@
+//! Message queues: the kernel keeps a list of messages that outlives both programs.
+//!
+//! The tutorial's sender.c puts each line into a System V message queue with key 1234, and
+//! receiver.c takes them out until `end`. What makes a queue different from a pipe or a FIFO:
+//! it keeps message boundaries (one `msgsnd` is one `msgrcv`), each message has a **type** a
+//! receiver can select by, and the queue **persists**: a sender can put 100 messages in and
+//! exit, and a receiver started an hour later still gets all of them.
+//!
+//! The kernel object's life, with the C calls beside the Rust:
+//!
+//! | step | C (sender.c / receiver.c) | Rust (this crate) |
+//! |---|---|---|
+//! | create or find | `msgid = msgget((key_t)1234, 0666 \| IPC_CREAT);` | [`MsgQueue::open_or_create`] (mode 0600 unless `--mode`) |
+//! | send | `msgsnd(msgid, &some_data, MAX_TEXT, 0);` | [`MsgQueue::send`], one bincode-encoded `Message` per kernel message |
+//! | receive | `msgrcv(msgid, &some_data, BUFSIZ, msg_to_receive, 0);` | [`MsgQueue::receive`] |
+//! | look | `msgctl(msgid, IPC_STAT, &ds);` | [`MsgQueue::stat`] |
+//! | remove | `msgctl(msgid, IPC_RMID, 0);` | dropping the receiver's [`MsgQueue`] guard, if the queue is empty |
+//!
+//! The POSIX interface (`mq_open`, `mq_send`, `mq_receive`, `mq_unlink`, via nix) does the same
+//! with a name instead of a key and priorities instead of types: [`PosixQueue`].
+//!
+//! Modules, one concept each: `sys` (the unsafe System V calls, private), [`sysv`] (the
+//! [`MsgQueue`] guard), [`posix`] (the [`PosixQueue`] guard), [`limits`] (msgmax and friends,
+//! read from /proc), [`queue`] (one face for both, used by the two programs).
+
+#![deny(unsafe_code)]
+
+#[allow(unsafe_code)]
+mod sys;
+
+pub mod limits;
+pub mod posix;
+pub mod queue;
+pub mod sysv;
+
+pub use posix::PosixQueue;
+pub use queue::{Queue, QueueArgs, QueueOutbox, Role};
+pub use sys::{MsqId, MsqStat};
+pub use sysv::MsgQueue;
+
+/// The largest POSIX message priority plus one (C: `MQ_PRIO_MAX`, 32768 on Linux).
+pub const MQ_PRIO_MAX: u32 = 32768;

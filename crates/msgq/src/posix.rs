@@ -1,0 +1,425 @@
+//! [`PosixQueue`]: one POSIX message queue (`mq_open`), owned by one guard.
+//!
+//! POSIX queues are the newer interface to the same idea, wrapped by nix's `mqueue` module:
+//!
+//! | step | C | Rust |
+//! |---|---|---|
+//! | find or create | `mq_open("/name", O_CREAT \| O_RDWR, 0600, &attr)` | [`PosixQueue::open_or_create`] |
+//! | find only | `mq_open("/name", O_RDONLY)` | [`PosixQueue::open_existing`] |
+//! | send | `mq_send(mqd, buf, len, priority)` | [`PosixQueue::send`] |
+//! | receive | `mq_receive(mqd, buf, msgsize, &priority)` | [`PosixQueue::receive`] |
+//! | look | `mq_getattr(mqd, &attr)`, `fstat(mqd)` | [`PosixQueue::attr`] |
+//! | close / remove | `mq_close(mqd)`, `mq_unlink("/name")` | dropping the guard (unlink: owner only, if empty) |
+//!
+//! What differs from System V:
+//! - a queue has a **name** (`/ipc-pairs`), not a key, and lives in the `mqueue` file system
+//!   (`/dev/mqueue/ipc-pairs` where it is mounted); `mq_unlink` removes the name;
+//! - each message has a **priority** instead of a type: `mq_receive` always returns the oldest
+//!   message of the highest priority, so there is no "only type T";
+//! - its size is fixed when it is created: at most `mq_maxmsg` messages (msg_max, 10 by default)
+//!   of at most `mq_msgsize` bytes (msgsize_max, 8192);
+//! - on Linux the `mqd_t` is a file descriptor, so we can `poll` it: we open it with
+//!   `O_NONBLOCK` and wait in [`signals::wait_fd`], which Ctrl-C always wakes (a blocking
+//!   `mq_receive` would be restarted after ctrlc's `SA_RESTART` handler, and never notice).
+
+use std::fmt;
+use std::os::fd::AsFd;
+
+use nix::errno::Errno;
+use nix::mqueue::{
+    mq_close, mq_getattr, mq_open, mq_receive, mq_send, mq_unlink, MQ_OFlag, MqAttr, MqdT,
+};
+use nix::poll::PollFlags;
+use nix::sys::stat::{fchmod, fstat, Mode as StatMode};
+use nix::unistd::geteuid;
+
+use ipc_common::cli::{Mode, DEFAULT_MODE};
+use ipc_common::error::describe_errno;
+use ipc_common::{signals, wire, Error, Message, Result};
+
+use crate::limits::{PosixLimits, MSGSIZE_MAX_FILE, MSG_MAX_FILE};
+
+/// Which way this process uses the queue (the `O_RDONLY` / `O_WRONLY` of mq_open).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// `O_WRONLY`: mq_send only.
+    Send,
+    /// `O_RDONLY`: mq_receive only.
+    Receive,
+}
+
+/// The attributes of an open queue (C: `struct mq_attr` from mq_getattr).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueAttr {
+    /// The most messages it holds (`mq_maxmsg`).
+    pub max_messages: usize,
+    /// The largest message it takes (`mq_msgsize`).
+    pub message_size: usize,
+    /// Messages in it now (`mq_curmsgs`).
+    pub messages: usize,
+}
+
+/// One open POSIX message queue. Not `Clone`: one guard per queue per process.
+#[derive(Debug)]
+pub struct PosixQueue {
+    /// Always `Some` until `Drop` closes it.
+    mqd: Option<MqdT>,
+    name: String,
+    mode: Mode,
+    program: &'static str,
+    /// The owner flag: when set, `Drop` unlinks the queue if it is empty.
+    unlink_when_empty: bool,
+    created: bool,
+    message_size: usize,
+    scratch: Vec<u8>,
+    full_reported: bool,
+}
+
+impl PosixQueue {
+    /// C: `mq_open(name, O_CREAT | O_EXCL | ..., mode, &attr)`, and if it exists,
+    /// `mq_open(name, ...)`. A queue we create gets `mq_maxmsg` = msg_max and `mq_msgsize` =
+    /// msgsize_max, read from /proc. Either way it must be ours and have `mode`.
+    pub fn open_or_create(
+        name: &str,
+        mode: Mode,
+        access: Access,
+        program: &'static str,
+    ) -> Result<Self> {
+        check_name(name)?;
+        let limits = PosixLimits::read()?;
+        let attr = MqAttr::new(0, limits.msg_max as _, limits.msgsize_max as _, 0);
+        let flags = open_flags(access) | MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL;
+        let what = format!("creating POSIX message queue {name}");
+        match mq_open(name, flags, StatMode::from_bits_truncate(mode.0), Some(&attr)) {
+            Ok(mqd) => {
+                // mq_open applies the umask (0022 would turn 0666 into 0644): set the exact mode.
+                if let Err(errno) = fchmod(mqd.as_fd(), StatMode::from_bits_truncate(mode.0)) {
+                    // We created it a moment ago and it is empty: remove it again.
+                    let _ = mq_close(mqd);
+                    let _ = mq_unlink(name);
+                    return Err(Error::sys(format!("setting the mode of {name} to {mode}"), errno));
+                }
+                PosixQueue::checked(mqd, name, mode, program, true)
+            }
+            Err(Errno::EEXIST) => match PosixQueue::open_existing(name, mode, access, program)? {
+                Some(queue) => Ok(queue),
+                None => PosixQueue::open_or_create(name, mode, access, program),
+            },
+            Err(Errno::EINVAL) => Err(Error::new(
+                what,
+                format!(
+                    "mq_maxmsg {} or mq_msgsize {} refused (EINVAL): the limits are {MSG_MAX_FILE} and {MSGSIZE_MAX_FILE}",
+                    limits.msg_max, limits.msgsize_max
+                ),
+            )),
+            Err(errno) => Err(open_error(what, errno)),
+        }
+    }
+
+    /// C: `mq_open(name, O_RDONLY or O_WRONLY)`: the existing queue, or `None` if there is none.
+    pub fn open_existing(
+        name: &str,
+        mode: Mode,
+        access: Access,
+        program: &'static str,
+    ) -> Result<Option<Self>> {
+        check_name(name)?;
+        match mq_open(name, open_flags(access), StatMode::empty(), None) {
+            Ok(mqd) => PosixQueue::checked(mqd, name, mode, program, false).map(Some),
+            Err(Errno::ENOENT) => Ok(None),
+            Err(errno) => Err(open_error(
+                format!("opening POSIX message queue {name}"),
+                errno,
+            )),
+        }
+    }
+
+    /// Builds the guard once the queue is known to be ours (owner and mode, from `fstat` on the
+    /// queue's descriptor). On an error the descriptor is closed and nothing is unlinked.
+    fn checked(
+        mqd: MqdT,
+        name: &str,
+        mode: Mode,
+        program: &'static str,
+        created: bool,
+    ) -> Result<Self> {
+        let mut queue = PosixQueue {
+            mqd: Some(mqd),
+            name: name.to_string(),
+            mode,
+            program,
+            // Until the checks pass, only a queue we just created (ours, empty) is removed again.
+            unlink_when_empty: created,
+            created,
+            message_size: 0,
+            scratch: Vec::new(),
+            full_reported: false,
+        };
+        let what = format!("opening {queue}");
+        let stat = fstat(queue.mqd()?.as_fd()).map_err(|errno| Error::sys(what.clone(), errno))?;
+        let me = geteuid().as_raw();
+        let found_mode = stat.st_mode & 0o777;
+        if stat.st_uid != me {
+            return Err(Error::new(
+                what,
+                format!(
+                    "it belongs to uid {} (mode {found_mode:04o}), not to us (uid {me})",
+                    stat.st_uid
+                ),
+            )
+            .with_hint(format!(
+                "choose another --name, or ask uid {} to remove it",
+                stat.st_uid
+            )));
+        }
+        if found_mode != mode.0 {
+            return Err(Error::new(
+                what,
+                format!("it has mode {found_mode:04o}, not the {mode} asked for"),
+            )
+            .with_hint(format!(
+                "pass --mode {found_mode:04o} to use it as it is, or choose another --name"
+            )));
+        }
+        queue.message_size = queue.attr()?.message_size;
+        Ok(queue)
+    }
+
+    fn mqd(&self) -> Result<&MqdT> {
+        self.mqd
+            .as_ref()
+            .ok_or_else(|| Error::new(format!("using {self}"), "the queue is already closed"))
+    }
+
+    /// Sets the owner flag: when set, dropping the guard unlinks the queue if it is empty, and
+    /// keeps it, saying so, if it is not.
+    pub fn remove_when_done(&mut self, owner: bool) {
+        self.unlink_when_empty = owner;
+    }
+
+    /// True when this process created the queue (rather than finding it).
+    pub fn created(&self) -> bool {
+        self.created
+    }
+
+    /// The queue's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// C: `mq_getattr(mqd, &attr)`.
+    pub fn attr(&self) -> Result<QueueAttr> {
+        let attr = mq_getattr(self.mqd()?)
+            .map_err(|errno| Error::sys(format!("looking at {self}"), errno))?;
+        Ok(QueueAttr {
+            max_messages: usize::try_from(attr.maxmsg()).unwrap_or(0),
+            message_size: usize::try_from(attr.msgsize()).unwrap_or(0),
+            messages: usize::try_from(attr.curmsgs()).unwrap_or(0),
+        })
+    }
+
+    /// Sends `msg` as one message with `priority`. C: `mq_send(mqd, buf, len, priority)`.
+    ///
+    /// A message larger than the queue's `mq_msgsize` is refused before the call. A full queue
+    /// waits (saying so once) in `poll`, which Ctrl-C wakes; with `nowait` it is an error.
+    pub fn send(&mut self, msg: &Message, priority: u32, nowait: bool) -> Result<()> {
+        wire::encode(msg, &mut self.scratch)
+            .map_err(|err| err.context(format!("encoding a message for {self}")))?;
+        let len = self.scratch.len();
+        if len > self.message_size {
+            return Err(Error::new(
+                format!("sending a message of {len} bytes to {self}"),
+                format!(
+                    "it is larger than the queue's mq_msgsize, {} bytes (new queues get {MSGSIZE_MAX_FILE})",
+                    self.message_size
+                ),
+            )
+            .with_hint("send smaller messages (--size), or raise the limit: sysctl fs.mqueue.msgsize_max=BYTES and use a new queue"));
+        }
+        loop {
+            let mqd = self.mqd()?;
+            match mq_send(mqd, &self.scratch, priority) {
+                Ok(()) => return Ok(()),
+                Err(Errno::EAGAIN) if nowait => {
+                    let attr = self.attr()?;
+                    return Err(Error::new(
+                        format!("sending to {self}"),
+                        format!(
+                            "queue full: it holds {} of {} messages (O_NONBLOCK)",
+                            attr.messages, attr.max_messages
+                        ),
+                    )
+                    .with_hint(
+                        "start a receiver to make room, or leave out --nowait to wait for one",
+                    ));
+                }
+                Err(Errno::EAGAIN) => {
+                    self.report_full();
+                    signals::wait_fd(self.mqd()?.as_fd(), PollFlags::POLLOUT, None)?;
+                }
+                Err(Errno::EINTR) => signals::check()?,
+                Err(Errno::EMSGSIZE) => {
+                    return Err(Error::sys(
+                        format!("sending a message of {len} bytes to {self}"),
+                        Errno::EMSGSIZE,
+                    ))
+                }
+                Err(errno) => return Err(Error::sys(format!("sending to {self}"), errno)),
+            }
+        }
+    }
+
+    fn report_full(&mut self) {
+        if self.full_reported {
+            return;
+        }
+        self.full_reported = true;
+        let contents = match self.attr() {
+            Ok(attr) => format!(" ({} of {} messages)", attr.messages, attr.max_messages),
+            Err(_) => String::new(),
+        };
+        eprintln!(
+            "{}: {self} is full{contents}: waiting until a receiver makes room",
+            self.program
+        );
+    }
+
+    /// Takes the oldest message of the highest priority. C: `mq_receive(mqd, buf, msgsize, &prio)`.
+    ///
+    /// Waits on an empty queue (in `poll`, which Ctrl-C wakes); with `nowait` returns `None`.
+    pub fn receive(&mut self, nowait: bool) -> Result<Option<Message>> {
+        self.scratch.resize(self.message_size, 0);
+        loop {
+            let mut priority = 0u32;
+            let Some(mqd) = self.mqd.as_ref() else {
+                return Err(Error::new(
+                    format!("receiving from {self}"),
+                    "the queue is already closed",
+                ));
+            };
+            match mq_receive(mqd, &mut self.scratch, &mut priority) {
+                Ok(len) => {
+                    let what = format!("reading a message of priority {priority} from {self}");
+                    return wire::decode(&self.scratch[..len])
+                        .map(Some)
+                        .map_err(|err| err.context(what));
+                }
+                Err(Errno::EAGAIN) if nowait => return Ok(None),
+                Err(Errno::EAGAIN) => {
+                    signals::wait_fd(self.mqd()?.as_fd(), PollFlags::POLLIN, None)?;
+                }
+                Err(Errno::EINTR) => signals::check()?,
+                Err(errno) => return Err(Error::sys(format!("receiving from {self}"), errno)),
+            }
+        }
+    }
+
+    fn drain_command(&self) -> String {
+        let mode = if self.mode == DEFAULT_MODE {
+            String::new()
+        } else {
+            format!(" --mode {}", self.mode)
+        };
+        format!("msgq-receiver --posix --name {}{mode} --nowait", self.name)
+    }
+}
+
+impl fmt::Display for PosixQueue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "POSIX message queue {}", self.name)
+    }
+}
+
+impl Drop for PosixQueue {
+    /// The owner unlinks the queue (`mq_unlink`) if it is empty, and otherwise keeps it and
+    /// says so; then the descriptor is closed (`mq_close`). Never panics.
+    fn drop(&mut self) {
+        let Some(mqd) = self.mqd.take() else { return };
+        let program = self.program;
+        if self.unlink_when_empty {
+            let curmsgs = mq_getattr(&mqd).map(|attr| attr.curmsgs());
+            match curmsgs {
+                Ok(0) => match mq_unlink(self.name.as_str()) {
+                    Ok(()) => eprintln!("{program}: removed {self} (mq_unlink)"),
+                    Err(Errno::ENOENT) => eprintln!("{program}: {self} was already removed"),
+                    Err(errno) => eprintln!(
+                        "{program}: warning: could not remove {self}: {}",
+                        describe_errno(errno)
+                    ),
+                },
+                Ok(messages) => {
+                    let plural = if messages == 1 { "" } else { "s" };
+                    eprintln!("{program}: kept {self} with {messages} undelivered message{plural}");
+                    eprintln!(
+                        "hint: drain it with `{}`, or remove it with `rm /dev/mqueue{}` (mqueue file system mounted on /dev/mqueue)",
+                        self.drain_command(),
+                        self.name
+                    );
+                }
+                Err(errno) => eprintln!(
+                    "{program}: warning: could not look at {self} before removing it: {}; it was kept",
+                    describe_errno(errno)
+                ),
+            }
+        }
+        if let Err(errno) = mq_close(mqd) {
+            eprintln!(
+                "{program}: warning: could not close {self}: {}",
+                describe_errno(errno)
+            );
+        }
+    }
+}
+
+/// O_NONBLOCK always (we wait in poll, never in the call) and O_CLOEXEC, plus the direction.
+fn open_flags(access: Access) -> MQ_OFlag {
+    let direction = match access {
+        Access::Send => MQ_OFlag::O_WRONLY,
+        Access::Receive => MQ_OFlag::O_RDONLY,
+    };
+    direction | MQ_OFlag::O_NONBLOCK | MQ_OFlag::O_CLOEXEC
+}
+
+/// A POSIX queue name is `/` and up to 255 more bytes, with no other `/` (mq_overview(7)).
+pub fn check_name(name: &str) -> Result<()> {
+    let valid = name.len() > 1
+        && name.len() <= 256
+        && name.starts_with('/')
+        && !name[1..].contains('/')
+        && !name.contains('\0');
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::usage(
+            format!("--name {name}"),
+            "a POSIX queue name is a slash and up to 255 characters without another slash",
+        )
+        .with_hint("for example --name /ipc-pairs"))
+    }
+}
+
+fn open_error(what: String, errno: Errno) -> Error {
+    match errno {
+        Errno::EACCES => Error::sys(what, errno)
+            .with_hint("the queue belongs to another user or its mode does not let us in: choose another --name"),
+        Errno::EMFILE | Errno::ENOSPC => Error::sys(what, errno).with_hint(
+            "too many POSIX queues (/proc/sys/fs/mqueue/queues_max, RLIMIT_MSGQUEUE): make clean-ipc removes ours",
+        ),
+        _ => Error::sys(what, errno),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked_before_the_kernel_sees_them() {
+        assert!(check_name("/ipc-pairs").is_ok());
+        for bad in ["ipc-pairs", "/", "/a/b", ""] {
+            let err = check_name(bad).expect_err(bad);
+            assert_eq!(err.exit_code(), 2, "{bad}");
+        }
+        assert!(check_name(&format!("/{}", "x".repeat(256))).is_err());
+    }
+}

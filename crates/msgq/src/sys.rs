@@ -1,0 +1,240 @@
+//! The four System V message-queue calls, as safe functions: msgget, msgsnd, msgrcv, msgctl.
+//!
+//! nix wraps POSIX message queues but has **no System V IPC**, so this file calls `nix::libc`
+//! directly. It is the only file of the crate with `unsafe`: each function checks the C result
+//! with `Errno::result` (`-1` means "look at errno") and each `unsafe` block says which
+//! invariant makes the call sound.
+//!
+//! The message buffer is the one thing to get right. msgsnd(2) and msgrcv(2) take a pointer to
+//!
+//! ```c
+//! struct msgbuf {
+//!     long mtype;       /* message type, must be > 0 */
+//!     char mtext[];     /* message data: msgsz bytes */
+//! };
+//! ```
+//!
+//! and `msgsz` counts only the bytes of `mtext`, not the `long` in front of them. [`MsgBuf`]
+//! is that layout in Rust: a `#[repr(C)]` header (`c_long` type + zero-length text) at the start
+//! of a buffer of `c_long` words, so the type is aligned as C expects and the text follows it.
+
+use std::fmt;
+use std::mem::{offset_of, size_of, MaybeUninit};
+
+use nix::errno::Errno;
+use nix::libc::{self, c_int, c_long, key_t};
+
+/// A message queue identifier: what msgget returns and every other call takes (C: `int msqid`).
+/// `ipcs -q` shows it in the `msqid` column; `ipcrm -q ID` removes the queue by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MsqId(c_int);
+
+impl MsqId {
+    /// The number, as `ipcs` shows it.
+    pub fn raw(self) -> c_int {
+        self.0
+    }
+}
+
+impl fmt::Display for MsqId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// C: `int msgget(key_t key, int msgflg);` (man 2 msgget).
+///
+/// Finds the queue with `key`, or creates one when `flags` has `IPC_CREAT` (with `IPC_EXCL`:
+/// only creates, `EEXIST` if it exists). The low 9 bits of `flags` are the new queue's mode.
+pub fn msgget(key: key_t, flags: c_int) -> Result<MsqId, Errno> {
+    // SAFETY: msgget takes two integers by value and touches no memory of this process.
+    let id = unsafe { libc::msgget(key, flags) };
+    Errno::result(id).map(MsqId)
+}
+
+/// The start of C's `struct msgbuf`: the type, then the text (a flexible array member,
+/// `char mtext[]`, written here as a zero-length array: its bytes follow the struct).
+#[repr(C)]
+struct MsgBufHeader {
+    mtype: c_long,
+    mtext: [u8; 0],
+}
+
+/// The text starts right after the type, with no padding: checked when the crate compiles.
+const TEXT_OFFSET: usize = offset_of!(MsgBufHeader, mtext);
+const _: () = assert!(TEXT_OFFSET == size_of::<c_long>());
+
+/// A message buffer for msgsnd/msgrcv: one `c_long` type followed by `capacity` text bytes.
+///
+/// Stored as `c_long` words so that the type is correctly aligned; not `Clone` (one buffer per
+/// queue, reused for every message).
+pub struct MsgBuf {
+    /// words[0] is `mtype`; the text bytes occupy words[1..].
+    words: Vec<c_long>,
+    capacity: usize,
+}
+
+impl fmt::Debug for MsgBuf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MsgBuf")
+            .field("mtype", &self.mtype())
+            .field("capacity", &self.capacity)
+            .finish()
+    }
+}
+
+impl MsgBuf {
+    /// A zeroed buffer with room for `capacity` bytes of text (the `msgsz` of msgrcv).
+    pub fn with_capacity(capacity: usize) -> Self {
+        let words = 1 + capacity.div_ceil(size_of::<c_long>());
+        MsgBuf {
+            words: vec![0; words],
+            capacity,
+        }
+    }
+
+    /// How many text bytes fit.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// The message type (C: `buf.mtype`).
+    pub fn mtype(&self) -> c_long {
+        self.words[0]
+    }
+
+    /// Sets the message type (C: `buf.mtype = 1;`).
+    pub fn set_mtype(&mut self, mtype: c_long) {
+        self.words[0] = mtype;
+    }
+
+    /// All `capacity` text bytes (C: `buf.mtext`).
+    pub fn text(&self) -> &[u8] {
+        // SAFETY: `words` holds 1 + ceil(capacity / size_of::<c_long>()) initialized words, so
+        // the `capacity` bytes starting TEXT_OFFSET (= one word) bytes in lie inside it; u8 has
+        // no alignment or validity requirement; the slice borrows `self`, so the Vec can neither
+        // move nor be freed while it lives.
+        unsafe {
+            std::slice::from_raw_parts(
+                self.words.as_ptr().cast::<u8>().add(TEXT_OFFSET),
+                self.capacity,
+            )
+        }
+    }
+
+    /// All `capacity` text bytes, to fill in before msgsnd.
+    pub fn text_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `text`; the slice borrows `self` mutably, so it is the only access.
+        unsafe {
+            std::slice::from_raw_parts_mut(
+                self.words.as_mut_ptr().cast::<u8>().add(TEXT_OFFSET),
+                self.capacity,
+            )
+        }
+    }
+
+    fn header(&self) -> *const MsgBufHeader {
+        self.words.as_ptr().cast()
+    }
+
+    fn header_mut(&mut self) -> *mut MsgBufHeader {
+        self.words.as_mut_ptr().cast()
+    }
+}
+
+/// C: `int msgsnd(int msqid, const void *msgp, size_t msgsz, int msgflg);` (man 2 msgsnd).
+///
+/// Appends one message: the type in `buf` and the first `len` text bytes. Blocks while the
+/// queue is full, unless `flags` has `IPC_NOWAIT` (then `EAGAIN`). Never restarted after a
+/// signal handler: a signal makes it fail with `EINTR`. `len` larger than the buffer is `EINVAL`.
+pub fn msgsnd(id: MsqId, buf: &MsgBuf, len: usize, flags: c_int) -> Result<(), Errno> {
+    if len > buf.capacity() {
+        return Err(Errno::EINVAL);
+    }
+    // SAFETY: `buf.header()` points to a live, c_long-aligned msgbuf (one c_long, then
+    // `capacity` bytes); the kernel reads the type and `len <= capacity` text bytes, all inside
+    // the buffer, which `buf` keeps borrowed (alive, unmoved) for the whole call.
+    let rc = unsafe { libc::msgsnd(id.0, buf.header().cast(), len, flags) };
+    Errno::result(rc).map(drop)
+}
+
+/// C: `ssize_t msgrcv(int msqid, void *msgp, size_t msgsz, long msgtyp, int msgflg);`
+/// (man 2 msgrcv).
+///
+/// Takes one message into `buf` and returns its text length. `msgtyp` 0 takes the first
+/// message, > 0 the first of that type, < 0 the first of the lowest type <= |msgtyp|. A message
+/// longer than the buffer stays in the queue (`E2BIG`); an empty queue blocks unless `flags` has
+/// `IPC_NOWAIT` (then `ENOMSG`). Never restarted after a signal handler (`EINTR`).
+pub fn msgrcv(id: MsqId, buf: &mut MsgBuf, msgtyp: c_long, flags: c_int) -> Result<usize, Errno> {
+    let capacity = buf.capacity;
+    // SAFETY: `buf.header_mut()` points to a live, c_long-aligned msgbuf with room for one
+    // c_long and `capacity` bytes; we pass msgsz = capacity and no MSG_NOERROR, so the kernel
+    // writes at most that much. `buf` is borrowed mutably for the call: nothing else aliases it.
+    let len = unsafe { libc::msgrcv(id.0, buf.header_mut().cast(), capacity, msgtyp, flags) };
+    Errno::result(len).map(|len| len as usize)
+}
+
+/// What `msgctl(IPC_STAT)` says about a queue (the fields of `struct msqid_ds` we use).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MsqStat {
+    /// Owner's user id (`msg_perm.uid`).
+    pub uid: u32,
+    /// Creator's user id (`msg_perm.cuid`).
+    pub cuid: u32,
+    /// Permission bits (`msg_perm.mode & 0777`).
+    pub mode: u32,
+    /// Messages in the queue now (`msg_qnum`).
+    pub messages: u64,
+    /// Bytes of text in the queue now (`msg_cbytes`).
+    pub bytes: u64,
+    /// The most bytes the queue may hold (`msg_qbytes`, msgmnb when it was created).
+    pub max_bytes: u64,
+}
+
+/// C: `msgctl(msqid, IPC_STAT, &ds)` (man 2 msgctl): the queue's owner, mode and contents.
+pub fn msgctl_stat(id: MsqId) -> Result<MsqStat, Errno> {
+    let mut ds = MaybeUninit::<libc::msqid_ds>::uninit();
+    // SAFETY: `ds` is a writable msqid_ds-sized, -aligned buffer that lives across the call;
+    // IPC_STAT only writes into it.
+    let rc = unsafe { libc::msgctl(id.0, libc::IPC_STAT, ds.as_mut_ptr()) };
+    Errno::result(rc)?;
+    // SAFETY: msgctl(IPC_STAT) returned 0, so the kernel filled in the whole struct.
+    let ds = unsafe { ds.assume_init() };
+    Ok(MsqStat {
+        uid: ds.msg_perm.uid,
+        cuid: ds.msg_perm.cuid,
+        mode: u32::from(ds.msg_perm.mode) & 0o777,
+        messages: ds.msg_qnum,
+        bytes: ds.__msg_cbytes,
+        max_bytes: ds.msg_qbytes,
+    })
+}
+
+/// C: `msgctl(msqid, IPC_RMID, NULL)` (man 2 msgctl): removes the queue at once, with every
+/// message still in it; processes blocked in msgsnd/msgrcv on it fail with `EIDRM`.
+pub fn msgctl_rmid(id: MsqId) -> Result<(), Errno> {
+    // SAFETY: IPC_RMID ignores the buffer argument, so a null pointer is allowed (msgctl(2)).
+    let rc = unsafe { libc::msgctl(id.0, libc::IPC_RMID, std::ptr::null_mut()) };
+    Errno::result(rc).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_text_follows_the_type_and_keeps_its_bytes() {
+        let mut buf = MsgBuf::with_capacity(13);
+        buf.set_mtype(7);
+        buf.text_mut().copy_from_slice(b"hello, queue!");
+        assert_eq!(buf.mtype(), 7);
+        assert_eq!(buf.text(), b"hello, queue!");
+        assert_eq!(buf.capacity(), 13);
+    }
+
+    #[test]
+    fn a_length_past_the_buffer_is_refused_before_the_call() {
+        let buf = MsgBuf::with_capacity(4);
+        assert_eq!(msgsnd(MsqId(-1), &buf, 5, 0), Err(Errno::EINVAL));
+    }
+}
