@@ -90,10 +90,14 @@ impl Running {
         let mut child = cmd
             .spawn()
             .unwrap_or_else(|err| panic!("cannot start {name}: {err}"));
-        if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
-            std::thread::spawn(move || {
-                let _ = pipe.write_all(&bytes);
-            });
+        // Only take the pipe when we feed it: a stdin the caller piped (to hold it open and
+        // silent) must stay with the child handle, or dropping it would close it.
+        if let Some(bytes) = stdin {
+            if let Some(mut pipe) = child.stdin.take() {
+                std::thread::spawn(move || {
+                    let _ = pipe.write_all(&bytes);
+                });
+            }
         }
         let mut stdout = child.stdout.take().expect("stdout is piped");
         let stdout_thread = std::thread::spawn(move || {
