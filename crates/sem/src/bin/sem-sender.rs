@@ -1,0 +1,54 @@
+//! sem-sender: posts one semaphore V (signal) per message to the set sem-receiver created.
+//!
+//! Shows that a semaphore is a counter, not a channel: the text you type goes nowhere, only
+//! the count of your messages crosses to the receiver, which prints `signal N received`.
+//! C calls it mirrors: `semget(key, 0, 0)` to find the set, then per message one `semop` of
+//! three operations (`{ROOM, -1}`, `{MSGS, +1}`, `{ANY, +1}`), and for the End `{ENDS, +1}`
+//! instead of `{MSGS, +1}` (see the `pair` module).
+//!
+//! Usage:
+//!   sem-sender [--key K]                 # type lines; each is one signal; `end` finishes
+//!   sem-sender --message a --message b   # two signals, then End
+//!   sem-sender --count 1000              # 1000 signals, then End
+//! Other end: `sem-receiver [--key K]` (start it first: it creates the set).
+//! Both at once: `make demo-sem`.
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use ipc_common::cli::{self, KeyArg, MessageSource};
+use ipc_common::sender::run_sender;
+use ipc_common::{error, signals, Result};
+use ipc_sem::pair::SignalSender;
+
+/// Post one System V semaphore signal per message to sem-receiver.
+#[derive(Debug, Parser)]
+#[command(name = "sem-sender", version)]
+struct Args {
+    #[command(flatten)]
+    key: KeyArg,
+    #[command(flatten)]
+    source: MessageSource,
+}
+
+/// The tutorial's prompt for each line typed at a terminal.
+const PROMPT: &str = "Enter some text:";
+
+fn main() -> ExitCode {
+    let args: Args = cli::parse();
+    error::exit_code("sem-sender", run(&args))
+}
+
+fn run(args: &Args) -> Result<()> {
+    signals::install()?;
+    let mut sender = SignalSender::open("sem-sender", args.key.key)?;
+    eprintln!(
+        "sem-sender: found semaphore set key {} (id {})",
+        sender.set().key(),
+        sender.set().id()
+    );
+    let sent = run_sender(&args.source, PROMPT, &mut sender)?;
+    eprintln!("sem-sender: posted {} signal(s) and the End", sent.messages);
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! shm-receiver: reads messages out of a System V shared-memory segment, one per slot.
+//!
+//! The tutorial's shared-memory receiver.c (often called shm1.c), with the synchronisation it
+//! leaves out: instead of polling a `written_by_you` flag with `sleep(1)`, it sleeps on a
+//! semaphore until a slot is full, copies the message out, and posts "one more free slot".
+//! C calls it mirrors: `shmget((key_t)1234, size, 0600 | IPC_CREAT)`, `shmat(shmid, 0, 0)`,
+//! `printf("Memory attached at %X\n", ...)`, `printf("You wrote: %s", ...)` per message,
+//! `shmdt`, and `shmctl(shmid, IPC_RMID, 0)` at the end (here also for the semaphores).
+//!
+//! Usage: `shm-receiver [--key K] [--slot-size BYTES] [--slots S] [--senders N]`
+//! Other end: `shm-sender` with the same `--key`, `--slot-size` and `--slots`.
+//! Both at once: `make demo-shm`.
+//!
+//! Prints `You wrote: TEXT` per text message, then the `summary:` line. Removes the segment
+//! and the semaphores when it finishes, fails, or is stopped with Ctrl-C; a sender killed in
+//! the middle is noticed within a second and reported (exit 1).
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use ipc_common::cli::{self, parse_size, KeyArg, ModeArg, ReceiverArgs};
+use ipc_common::receiver::Inbox;
+use ipc_common::{error, signals, Result};
+use ipc_shm::{Channel, Layout, ShmReader};
+
+/// Read messages out of System V shared memory, written there by shm-sender.
+#[derive(Debug, Parser)]
+#[command(name = "shm-receiver", version)]
+struct Args {
+    #[command(flatten)]
+    key: KeyArg,
+    #[command(flatten)]
+    mode: ModeArg,
+    /// Bytes per slot, its 4-byte length included (the tutorial's buffer is 1024)
+    #[arg(long, value_name = "BYTES", default_value = "1024", value_parser = parse_size)]
+    slot_size: usize,
+    /// Number of slots: 1 is the tutorial's single buffer, more let both ends run at once
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    slots: u32,
+    #[command(flatten)]
+    receiver: ReceiverArgs,
+}
+
+fn main() -> ExitCode {
+    let args: Args = cli::parse();
+    error::exit_code("shm-receiver", run(&args))
+}
+
+fn run(args: &Args) -> Result<()> {
+    signals::install()?;
+    let layout = Layout::new(args.slot_size, args.slots)?;
+    let channel = Channel::attach("shm-receiver", args.key.key, layout, args.mode.mode)?;
+    if channel.created() {
+        args.mode.mode.warn_if_open("shm-receiver");
+    }
+    let mut reader = ShmReader::new(channel)?;
+    announce(&reader);
+    let mut inbox = Inbox::new("You wrote: ", &args.receiver);
+    let outcome = receive(&mut reader, &mut inbox);
+    // `reader` is dropped after the summary: shmdt, then IPC_RMID of the segment and the set.
+    inbox.finish(outcome)
+}
+
+fn receive(reader: &mut ShmReader, inbox: &mut Inbox) -> Result<()> {
+    loop {
+        let msg = reader.next_message()?;
+        if inbox.take(&msg)? {
+            return Ok(());
+        }
+    }
+}
+
+/// The tutorial's `Memory attached at %X` (with the full 64-bit address), and the ready line.
+fn announce(reader: &ShmReader) {
+    let channel = reader.channel();
+    let segment = channel.segment();
+    let layout = channel.layout();
+    let how = if channel.created() {
+        "created"
+    } else {
+        "found"
+    };
+    eprintln!(
+        "shm-receiver: {how} shared memory segment key {} (id {}, {} bytes: {} slot(s) of {} \
+         bytes + a 64-byte header; the kernel rounds it up to whole pages) and semaphore set id {}",
+        segment.key(),
+        segment.id(),
+        segment.size(),
+        layout.slots,
+        layout.slot_size,
+        channel.semaphores().id()
+    );
+    eprintln!("Memory attached at {:#018x}", segment.addr());
+    eprintln!(
+        "shm-receiver: waiting for shm-sender on key {}",
+        segment.key()
+    );
+}

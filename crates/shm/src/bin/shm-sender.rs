@@ -1,0 +1,97 @@
+//! shm-sender: writes messages into a System V shared-memory segment, one per slot.
+//!
+//! The tutorial's shared-memory sender.c (often called shm2.c), with the synchronisation it
+//! leaves out: instead of polling a `written_by_you` flag with `sleep(1)`, it waits on a
+//! semaphore for a free slot, writes the message there, and posts "one more full slot".
+//! C calls it mirrors: `shmget((key_t)1234, size, 0600 | IPC_CREAT)`, `shmat(shmid, 0, 0)`,
+//! `printf("Memory attached at %X\n", ...)`, per message `semop` P(empty) + copy into the
+//! slot + `semop` V(full), then `shmdt`. Whichever end starts first creates the segment and
+//! the semaphores; the receiver removes them.
+//!
+//! Usage:
+//!   shm-sender [--key K] [--slot-size BYTES] [--slots S]     # type lines; `end` finishes
+//!   shm-sender --message hello --message world
+//!   shm-sender --count 100000 --size 1000 --slots 8 --slot-size 2048
+//! Other end: `shm-receiver` with the same `--key`, `--slot-size` and `--slots`.
+//! Both at once: `make demo-shm`.
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use ipc_common::cli::{self, parse_size, KeyArg, MessageSource, ModeArg};
+use ipc_common::sender::run_sender;
+use ipc_common::{error, signals, Result};
+use ipc_shm::{Channel, Layout, ShmWriter};
+
+/// Write messages into System V shared memory, one per slot, for shm-receiver.
+#[derive(Debug, Parser)]
+#[command(name = "shm-sender", version)]
+struct Args {
+    #[command(flatten)]
+    key: KeyArg,
+    #[command(flatten)]
+    mode: ModeArg,
+    /// Bytes per slot, its 4-byte length included (the tutorial's buffer is 1024)
+    #[arg(long, value_name = "BYTES", default_value = "1024", value_parser = parse_size)]
+    slot_size: usize,
+    /// Number of slots: 1 is the tutorial's single buffer, more let both ends run at once
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    slots: u32,
+    #[command(flatten)]
+    source: MessageSource,
+}
+
+/// The tutorial's prompt for each line typed at a terminal.
+const PROMPT: &str = "Enter some text:";
+
+fn main() -> ExitCode {
+    let args: Args = cli::parse();
+    error::exit_code("shm-sender", run(&args))
+}
+
+fn run(args: &Args) -> Result<()> {
+    signals::install()?;
+    let layout = Layout::new(args.slot_size, args.slots)?;
+    let channel = Channel::attach("shm-sender", args.key.key, layout, args.mode.mode)?;
+    if channel.created() {
+        args.mode.mode.warn_if_open("shm-sender");
+    }
+    // Register as a sender before saying we are attached: from then on the receiver counts us,
+    // and notices if we die without our End.
+    let mut writer = ShmWriter::new(channel)?;
+    announce("shm-sender", writer.channel());
+    let sent = run_sender(&args.source, PROMPT, &mut writer)?;
+    let receiver = writer.finish()?;
+    if receiver == 0 {
+        eprintln!(
+            "shm-sender: sent {} message(s) and the End; they wait in the segment for shm-receiver, which removes it",
+            sent.messages
+        );
+    } else {
+        eprintln!("shm-sender: sent {} message(s) and the End", sent.messages);
+    }
+    Ok(())
+}
+
+/// The tutorial's `Memory attached at %X` (with the full 64-bit address), and what was made.
+fn announce(program: &str, channel: &Channel) {
+    let segment = channel.segment();
+    let layout = channel.layout();
+    let how = if channel.created() {
+        "created"
+    } else {
+        "found"
+    };
+    eprintln!(
+        "{program}: {how} shared memory segment key {} (id {}, {} bytes: {} slot(s) of {} bytes + \
+         a 64-byte header; the kernel rounds it up to whole pages) and semaphore set id {}",
+        segment.key(),
+        segment.id(),
+        segment.size(),
+        layout.slots,
+        layout.slot_size,
+        channel.semaphores().id()
+    );
+    eprintln!("Memory attached at {:#018x}", segment.addr());
+}

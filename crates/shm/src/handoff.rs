@@ -1,0 +1,630 @@
+//! Handing messages over through shared memory, synchronised with semaphores.
+//!
+//! The tutorial's shared-memory programs poll a `written_by_you` flag with `sleep(1)` and say
+//! that shared memory "doesn't provide any synchronization facilities". Here two counting
+//! semaphores of crates/sem do it, with no busy waiting and no sleeping:
+//!
+//! ```text
+//! semaphore set (key K)          segment (key K): a 64-byte header, then S slots
+//!   EMPTY  = S  free slots        +--------+---------+---------+-----+---------+
+//!   FULL   = 0  written slots     | header | slot 0  | slot 1  | ... | slot S-1|
+//!   WRITER = 1  senders' lock     +--------+---------+---------+-----+---------+
+//!                                 each slot: [length u32 LE][one bincode Message]
+//!
+//! sender, per message                     receiver, per message
+//!   P(EMPTY) and P(WRITER), atomically      P(FULL)
+//!   write slot `write_index % S`             read slot `read_index % S`
+//!   V(WRITER) and V(FULL), atomically       V(EMPTY)
+//! ```
+//!
+//! `--slots 1` is the tutorial's single buffer (the two sides take turns); more slots let
+//! both run at once. WRITER (with SEM_UNDO) lets several senders share one receiver.
+//!
+//! **Who creates.** Whichever end starts first creates the semaphore set with `IPC_EXCL`,
+//! then the segment, writes the header, and only then initialises the semaphores; the other
+//! end waits until the set is initialised (see crates/sem), so it always finds a complete
+//! segment, and checks that its size and layout match its own `--slot-size` and `--slots`.
+//!
+//! **Who removes.** The receiver, at the end, on an error and on Ctrl-C. A sender removes
+//! both objects only when no receiver ever came (or the receiver died): after a normal finish
+//! it leaves them, with the messages still in the slots, for the receiver.
+//!
+//! **A peer that dies.** Both sides wait with `semtimedop` (200 ms) and look at the other end
+//! when it times out. The receiver uses the segment's attach count (`shm_nattch`: the kernel
+//! detaches a dead process): when no sender is attached, nothing is waiting and fewer Ends
+//! arrived than senders attached, a sender died. The sender checks the receiver's pid, which
+//! the receiver stores in the header (`kill(pid, 0)`).
+
+use std::sync::atomic::{fence, Ordering};
+use std::time::Duration;
+
+use nix::errno::Errno;
+use nix::sys::signal::kill;
+use nix::unistd::Pid;
+
+use ipc_common::cli::{Key, Mode};
+use ipc_common::sender::Outbox;
+use ipc_common::{wire, Error, Message, Result};
+use ipc_sem::{Op, SemSet, SEMVMX};
+
+use crate::segment::ShmSegment;
+
+/// Semaphore counting free slots (starts at S).
+pub const EMPTY: u16 = 0;
+/// Semaphore counting written slots (starts at 0).
+pub const FULL: u16 = 1;
+/// The senders' lock around writing a slot (starts at 1; held with SEM_UNDO).
+pub const WRITER: u16 = 2;
+/// Semaphores in the set.
+pub const NSEMS: u16 = 3;
+
+/// Bytes of the segment's header, before the first slot.
+pub const HEADER: usize = 64;
+/// Bytes of each slot's length field, before the encoded message.
+pub const SLOT_HEADER: usize = 4;
+/// The smallest `--slot-size` (room for an End message and some text).
+pub const MIN_SLOT_SIZE: usize = 64;
+/// The largest `--slots` (a semaphore cannot count higher).
+pub const MAX_SLOTS: u32 = SEMVMX as u32;
+
+/// How long each wait lasts before we look at the other end.
+const PEER_CHECK: Duration = Duration::from_millis(200);
+
+/// "IPSH": marks a segment laid out by this crate.
+const MAGIC: u32 = u32::from_le_bytes(*b"IPSH");
+/// Layout version of the header below.
+const VERSION: u32 = 1;
+
+/// Header words (byte offsets), each a u32 accessed atomically.
+mod field {
+    pub const MAGIC: usize = 0;
+    pub const VERSION: usize = 4;
+    pub const SLOT_SIZE: usize = 8;
+    pub const SLOTS: usize = 12;
+    /// Pid of the receiver that claimed the segment (0: none yet).
+    pub const RECEIVER_PID: usize = 16;
+    /// How many senders have attached so far.
+    pub const SENDERS: usize = 20;
+    /// The next slot a sender writes (changed only under WRITER).
+    pub const WRITE_INDEX: usize = 24;
+}
+
+/// The shape of the segment: S slots of `slot_size` bytes each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    /// Bytes per slot, its 4-byte length field included.
+    pub slot_size: usize,
+    /// Number of slots.
+    pub slots: u32,
+}
+
+impl Layout {
+    /// Checks the numbers a user gave (a usage error, exit 2, when they cannot work).
+    pub fn new(slot_size: usize, slots: u32) -> Result<Layout> {
+        if slot_size < MIN_SLOT_SIZE {
+            return Err(Error::usage(
+                "--slot-size",
+                format!("{slot_size} bytes is smaller than the minimum of {MIN_SLOT_SIZE} bytes"),
+            ));
+        }
+        if u32::try_from(slot_size).is_err() {
+            return Err(Error::usage(
+                "--slot-size",
+                format!("{slot_size} bytes is too large"),
+            ));
+        }
+        if slots == 0 || slots > MAX_SLOTS {
+            return Err(Error::usage(
+                "--slots",
+                format!(
+                    "{slots} is not between 1 and {MAX_SLOTS} (the largest value of a semaphore)"
+                ),
+            ));
+        }
+        Ok(Layout { slot_size, slots })
+    }
+
+    /// The segment's size: the header plus every slot.
+    pub fn segment_size(&self) -> usize {
+        HEADER + self.slot_size * self.slots as usize
+    }
+
+    /// The largest encoded message a slot holds.
+    pub fn max_message(&self) -> usize {
+        self.slot_size - SLOT_HEADER
+    }
+
+    fn slot_offset(&self, index: u32) -> usize {
+        HEADER + self.slot_size * (index % self.slots) as usize
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{} slot(s) of {} bytes + a {HEADER}-byte header = {} bytes",
+            self.slots,
+            self.slot_size,
+            self.segment_size()
+        )
+    }
+}
+
+/// Both kernel objects of the pair, attached and checked.
+#[derive(Debug)]
+pub struct Channel {
+    sems: SemSet,
+    segment: ShmSegment,
+    layout: Layout,
+    created: bool,
+}
+
+impl Channel {
+    /// Creates the semaphore set and the segment if this end is the first, else opens them
+    /// and checks that they match `layout`.
+    pub fn attach(program: &'static str, key: Key, layout: Layout, mode: Mode) -> Result<Channel> {
+        match SemSet::create(program, key, NSEMS, mode)? {
+            Some(sems) => Channel::create(program, key, layout, mode, sems),
+            None => Channel::open(program, key, layout),
+        }
+    }
+
+    /// We created the semaphore set (so we are first): make the segment, lay it out, and only
+    /// then initialise the semaphores, which tells the other end it may look.
+    fn create(
+        program: &'static str,
+        key: Key,
+        layout: Layout,
+        mode: Mode,
+        sems: SemSet,
+    ) -> Result<Channel> {
+        let size = layout.segment_size();
+        let segment = match ShmSegment::create(program, key, size, mode)? {
+            Some(segment) => segment,
+            None => {
+                // A segment without its semaphores: left by a pair that was killed. Take it
+                // over if it is unused and of our size.
+                let mut segment = ShmSegment::open(program, key)?;
+                check_size(&segment, layout)?;
+                let users = segment.stat()?.nattch;
+                if users > 1 {
+                    return Err(Error::new(
+                        format!("using the shared memory segment with key {key}"),
+                        format!(
+                            "it has no semaphores but {} other process(es) attached",
+                            users - 1
+                        ),
+                    )
+                    .with_hint(format!(
+                        "stop the programs using key {}, or choose another --key",
+                        key.0
+                    )));
+                }
+                segment.set_owner(true);
+                segment
+            }
+        };
+        let header = [
+            (field::MAGIC, MAGIC),
+            (field::VERSION, VERSION),
+            (field::SLOT_SIZE, layout.slot_size as u32),
+            (field::SLOTS, layout.slots),
+            (field::RECEIVER_PID, 0),
+            (field::SENDERS, 0),
+            (field::WRITE_INDEX, 0),
+        ];
+        for (offset, value) in header {
+            segment.word(offset)?.store(value, Ordering::SeqCst);
+        }
+        sems.initialise(&[layout.slots as u16, 0, 1])?;
+        Ok(Channel {
+            sems,
+            segment,
+            layout,
+            created: true,
+        })
+    }
+
+    /// The other end created the objects: open both and check they are what we expect.
+    fn open(program: &'static str, key: Key, layout: Layout) -> Result<Channel> {
+        let sems = SemSet::open(program, key, NSEMS)?;
+        let segment = ShmSegment::open(program, key).map_err(|err| {
+            if err.errno() == Some(Errno::ENOENT) {
+                err.with_hint(format!(
+                    "the semaphore set of key {} exists without its segment (left by a killed \
+                     program?): remove it with make clean-ipc or ipcrm -S {}",
+                    key.0, key.0
+                ))
+            } else {
+                err
+            }
+        })?;
+        check_size(&segment, layout)?;
+        let word = |offset| segment.word(offset).map(|w| w.load(Ordering::SeqCst));
+        let found = (word(field::MAGIC)?, word(field::VERSION)?);
+        if found != (MAGIC, VERSION) {
+            return Err(Error::new(
+                format!("using the shared memory segment with key {key}"),
+                "it was not laid out by shm-sender or shm-receiver (wrong header)",
+            )
+            .with_hint(format!(
+                "choose another --key, or remove the segment: ipcrm -M {}",
+                key.0
+            )));
+        }
+        let theirs = Layout {
+            slot_size: word(field::SLOT_SIZE)? as usize,
+            slots: word(field::SLOTS)?,
+        };
+        if theirs != layout {
+            return Err(Error::new(
+                format!("using the shared memory segment with key {key}"),
+                format!(
+                    "it holds {} and this program was started with {}",
+                    theirs.describe(),
+                    layout.describe()
+                ),
+            )
+            .with_hint(format!(
+                "start both ends with --slot-size {} --slots {}",
+                theirs.slot_size, theirs.slots
+            )));
+        }
+        Ok(Channel {
+            sems,
+            segment,
+            layout,
+            created: false,
+        })
+    }
+
+    /// True if this end created both objects.
+    pub fn created(&self) -> bool {
+        self.created
+    }
+
+    /// The segment (address, id, size).
+    pub fn segment(&self) -> &ShmSegment {
+        &self.segment
+    }
+
+    /// The semaphore set (id).
+    pub fn semaphores(&self) -> &SemSet {
+        &self.sems
+    }
+
+    /// The layout both ends agreed on.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// Decides whether dropping the channel removes the segment and the semaphore set.
+    pub fn set_owner(&mut self, owner: bool) {
+        self.segment.set_owner(owner);
+        self.sems.set_owner(owner);
+    }
+
+    fn word(&self, offset: usize) -> Result<u32> {
+        Ok(self.segment.word(offset)?.load(Ordering::SeqCst))
+    }
+}
+
+/// The "other size" error: names the size found and the size wanted.
+fn check_size(segment: &ShmSegment, layout: Layout) -> Result<()> {
+    if segment.size() == layout.segment_size() {
+        return Ok(());
+    }
+    Err(Error::new(
+        format!("using the shared memory segment with key {}", segment.key()),
+        format!(
+            "it is {} bytes, and this program needs {} ({})",
+            segment.size(),
+            layout.segment_size(),
+            layout.describe()
+        ),
+    )
+    .with_hint(format!(
+        "start both ends with the same --slot-size and --slots, or remove the old segment: ipcrm -M {}",
+        segment.key().0
+    )))
+}
+
+/// True while a process with this pid exists (C: `kill(pid, 0)`; EPERM means it exists but
+/// belongs to someone else).
+fn alive(pid: u32) -> bool {
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    !matches!(kill(Pid::from_raw(pid), None), Err(Errno::ESRCH))
+}
+
+/// The sending end: an [`Outbox`] that puts each message into the next free slot.
+#[derive(Debug)]
+pub struct ShmWriter {
+    channel: Channel,
+    scratch: Vec<u8>,
+    finished: bool,
+    said_waiting: bool,
+}
+
+impl ShmWriter {
+    /// Registers as a sender (the header's sender count; the receiver uses it to tell a dead
+    /// sender from one that has not started). A sender killed between `shmat` and this call
+    /// has sent nothing and is not counted: the receiver keeps waiting, as for a sender that
+    /// has not started.
+    pub fn new(channel: Channel) -> Result<ShmWriter> {
+        channel
+            .segment
+            .word(field::SENDERS)?
+            .fetch_add(1, Ordering::SeqCst);
+        Ok(ShmWriter {
+            channel,
+            scratch: Vec::new(),
+            finished: false,
+            said_waiting: false,
+        })
+    }
+
+    /// The channel (for messages about the objects).
+    pub fn channel(&self) -> &Channel {
+        &self.channel
+    }
+
+    /// Everything was sent, End included: leave both objects to the receiver, which reads
+    /// what is still in the slots and removes them. Returns the receiver's pid, 0 if none yet.
+    pub fn finish(mut self) -> Result<u32> {
+        self.finished = true;
+        self.channel.set_owner(false);
+        self.channel.word(field::RECEIVER_PID)
+    }
+
+    /// Called each time a wait for a free slot times out: fails if the receiver died.
+    fn check_receiver(&mut self) -> Result<()> {
+        let pid = self.channel.word(field::RECEIVER_PID)?;
+        if pid == 0 {
+            if !self.said_waiting {
+                self.said_waiting = true;
+                eprintln!("shm-sender: every slot is full; waiting for shm-receiver to start");
+            }
+            return Ok(());
+        }
+        if alive(pid) {
+            return Ok(());
+        }
+        // The receiver cannot remove the objects any more: we do it.
+        self.channel.set_owner(true);
+        Err(Error::new(
+            "waiting for a free slot",
+            format!("shm-receiver (pid {pid}) is gone without removing the segment (killed?)"),
+        )
+        .with_hint("start shm-receiver again, then the sender"))
+    }
+}
+
+impl Outbox for ShmWriter {
+    fn send(&mut self, msg: &Message) -> Result<()> {
+        wire::encode(msg, &mut self.scratch)
+            .map_err(|err| err.context(format!("encoding message {}", msg.seq)))?;
+        let layout = self.channel.layout;
+        if self.scratch.len() > layout.max_message() {
+            return Err(Error::new(
+                format!("sending message {}", msg.seq),
+                format!(
+                    "it takes {} bytes encoded, more than a slot of {} bytes holds ({} after the \
+                     slot's {SLOT_HEADER}-byte length)",
+                    self.scratch.len(),
+                    layout.slot_size,
+                    layout.max_message()
+                ),
+            )
+            .with_hint(format!(
+                "start both ends with a larger --slot-size (at least {})",
+                self.scratch.len() + SLOT_HEADER
+            )));
+        }
+        // P(EMPTY) and P(WRITER), in one atomic semop: a free slot, and the right to fill it.
+        let claim = [Op::wait(EMPTY), Op::wait(WRITER).undo()];
+        while !self
+            .channel
+            .sems
+            .op_timeout(claim, PEER_CHECK, "waiting for a free slot")?
+        {
+            self.check_receiver()?;
+        }
+        // Everything the receiver wrote before its V(EMPTY) is visible from here on.
+        fence(Ordering::Acquire);
+        let index = self.channel.word(field::WRITE_INDEX)?;
+        let offset = layout.slot_offset(index);
+        let len = self.scratch.len() as u32; // <= max_message, which fits in u32
+        let segment = &self.channel.segment;
+        segment.write(offset, &len.to_le_bytes())?;
+        segment.write(offset + SLOT_HEADER, &self.scratch)?;
+        segment
+            .word(field::WRITE_INDEX)?
+            .store(index.wrapping_add(1) % layout.slots, Ordering::SeqCst);
+        // Our writes to the slot happen before the V(FULL) that lets the receiver read it.
+        fence(Ordering::Release);
+        self.channel.sems.op(
+            [Op::post(WRITER).undo(), Op::post(FULL)],
+            "handing the slot over",
+        )
+    }
+}
+
+impl Drop for ShmWriter {
+    /// A sender stopped early (error or Ctrl-C): remove the objects only if no receiver came
+    /// (or it died); a live receiver owns them and will see that we left.
+    fn drop(&mut self) {
+        // Only a creator (or a sender that found the receiver dead) owns anything here.
+        if self.finished || !self.channel.segment.is_owner() {
+            return;
+        }
+        match self.channel.word(field::RECEIVER_PID) {
+            Ok(0) => {}                                             // no receiver: ours to remove
+            Ok(pid) if alive(pid) => self.channel.set_owner(false), // the receiver's now
+            Ok(_) => self.channel.set_owner(true),                  // a dead receiver: we clean up
+            Err(_) => {}
+        }
+    }
+}
+
+/// The receiving end: takes each message out of the next written slot.
+#[derive(Debug)]
+pub struct ShmReader {
+    channel: Channel,
+    read_index: u32,
+    ends: u32,
+    buf: Vec<u8>,
+}
+
+impl ShmReader {
+    /// Claims the segment as its one receiver (stores our pid in the header) and takes
+    /// ownership of both objects: from now on we remove them when we finish.
+    pub fn new(mut channel: Channel) -> Result<ShmReader> {
+        let me = std::process::id();
+        let claim = channel.segment.word(field::RECEIVER_PID)?.compare_exchange(
+            0,
+            me,
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        );
+        if let Err(other) = claim {
+            let key = channel.segment.key();
+            let err = if alive(other) {
+                Error::new(
+                    format!("claiming the shared memory segment with key {key}"),
+                    format!("shm-receiver pid {other} already reads it"),
+                )
+                .with_hint("stop that receiver first, or use another --key for this pair")
+            } else {
+                Error::new(
+                    format!("claiming the shared memory segment with key {key}"),
+                    format!(
+                        "it was read by shm-receiver pid {other}, which died without removing it"
+                    ),
+                )
+                .with_hint(format!(
+                    "remove the leftovers and start again: make clean-ipc (or ipcrm -M {} -S {})",
+                    key.0, key.0
+                ))
+            };
+            channel.set_owner(false);
+            return Err(err);
+        }
+        channel.set_owner(true);
+        Ok(ShmReader {
+            channel,
+            read_index: 0,
+            ends: 0,
+            buf: Vec::new(),
+        })
+    }
+
+    /// The channel (for messages about the objects).
+    pub fn channel(&self) -> &Channel {
+        &self.channel
+    }
+
+    /// Waits for the next written slot and decodes its message.
+    pub fn next_message(&mut self) -> Result<Message> {
+        while !self.channel.sems.op_timeout(
+            [Op::wait(FULL)],
+            PEER_CHECK,
+            "waiting for a message",
+        )? {
+            self.check_senders()?;
+        }
+        // Everything the sender wrote before its V(FULL) is visible from here on.
+        fence(Ordering::Acquire);
+        let layout = self.channel.layout;
+        let offset = layout.slot_offset(self.read_index);
+        let slot = self.read_index % layout.slots;
+        let mut len = [0u8; SLOT_HEADER];
+        self.channel.segment.read(offset, &mut len)?;
+        let len = u32::from_le_bytes(len) as usize;
+        if len > layout.max_message() {
+            return Err(Error::new(
+                format!("reading slot {slot}"),
+                format!(
+                    "its length field says {len} bytes, more than the {} a slot holds",
+                    layout.max_message()
+                ),
+            ));
+        }
+        self.buf.resize(len, 0);
+        self.channel
+            .segment
+            .read(offset + SLOT_HEADER, &mut self.buf)?;
+        self.read_index = (self.read_index + 1) % layout.slots;
+        // We are done with the slot before the V(EMPTY) that lets a sender overwrite it.
+        fence(Ordering::Release);
+        self.channel
+            .sems
+            .op([Op::post(EMPTY)], "freeing the slot")?;
+        let msg =
+            wire::decode(&self.buf).map_err(|err| err.context(format!("decoding slot {slot}")))?;
+        if msg.is_end() {
+            self.ends += 1;
+        }
+        Ok(msg)
+    }
+
+    /// Called each time a wait for a message times out: fails if every sender that attached
+    /// is gone and one of them left without its End.
+    ///
+    /// Read in this order, the answer is never wrong: (1) how many senders attached; (2) the
+    /// attach count: if only we are attached, each of those senders has detached, and a
+    /// sender posts its End before it detaches; (3) FULL: if it is 0, we took every post.
+    fn check_senders(&self) -> Result<()> {
+        let attached = self.channel.word(field::SENDERS)?;
+        if attached == 0 || self.channel.segment.stat()?.nattch > 1 {
+            return Ok(()); // no sender yet, or one is attached: keep waiting
+        }
+        if self.channel.sems.value(FULL)? > 0 || self.ends >= attached {
+            return Ok(());
+        }
+        Err(Error::new(
+            "waiting for a message",
+            format!(
+                "shm-sender went away without sending its End (killed?): {} sender(s) attached, \
+                 {} End(s) arrived, none is attached now and no message is waiting",
+                attached, self.ends
+            ),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_layout_adds_a_header_and_keeps_four_bytes_per_slot_for_the_length() {
+        let layout = Layout::new(1024, 1).expect("the tutorial's layout");
+        assert_eq!(layout.segment_size(), 1088);
+        assert_eq!(layout.max_message(), 1020);
+        let layout = Layout::new(2048, 8).expect("valid");
+        assert_eq!(layout.segment_size(), 64 + 8 * 2048);
+        assert_eq!(layout.slot_offset(0), 64);
+        assert_eq!(layout.slot_offset(7), 64 + 7 * 2048);
+        assert_eq!(
+            layout.slot_offset(8),
+            64,
+            "indexes wrap around the ring of slots"
+        );
+    }
+
+    #[test]
+    fn impossible_layouts_are_usage_errors() {
+        for (slot_size, slots) in [(63, 1), (1024, 0), (1024, 32768)] {
+            let err = Layout::new(slot_size, slots).expect_err("refused");
+            assert_eq!(err.exit_code(), 2, "{err}");
+        }
+        assert!(Layout::new(64, 32767).is_ok());
+    }
+
+    #[test]
+    fn an_end_message_fits_the_smallest_slot() {
+        let mut buf = Vec::new();
+        wire::encode(&Message::end(u32::MAX, u64::MAX - 1), &mut buf).expect("encodes");
+        assert!(buf.len() <= Layout::new(MIN_SLOT_SIZE, 1).expect("valid").max_message());
+    }
+}

@@ -1,0 +1,249 @@
+//! [`ShmSegment`]: the guard that owns one attachment of a System V shared-memory segment,
+//! and (when it is the owner) the segment itself.
+//!
+//! | step | C | Rust |
+//! |---|---|---|
+//! | create | `id = shmget(key, size, IPC_CREAT \| IPC_EXCL \| 0600)` | [`ShmSegment::create`] |
+//! | find | `id = shmget(key, 0, 0)` | [`ShmSegment::open`] |
+//! | attach | `p = shmat(id, NULL, 0)` | done by both, kept in the guard |
+//! | use | `p->some_text`, `strcpy(p->some_text, buffer)` | [`ShmSegment::read`] / [`ShmSegment::write`] (copies) |
+//! | detach | `shmdt(p)` | dropping the guard |
+//! | remove | `shmctl(id, IPC_RMID, 0)` | dropping the guard, when it is the owner |
+//!
+//! The kernel gives a segment whole pages: a segment of 1088 bytes occupies one 4096-byte
+//! page, but `IPC_STAT` still reports 1088 (`shm_segsz`) and we use only those bytes.
+
+use std::sync::atomic::AtomicU32;
+
+use nix::errno::Errno;
+use nix::libc::{self, c_int};
+
+use ipc_common::cli::{Key, Mode};
+use ipc_common::error::describe_errno;
+use ipc_common::{Error, Result};
+
+use crate::sys::{self, Mapping, ShmId, ShmStat};
+
+/// One attached segment. Dropping it detaches (`shmdt`) and, when it is the owner, removes the
+/// segment (`shmctl IPC_RMID`); a failure there is one warning line, never a panic.
+#[derive(Debug)]
+pub struct ShmSegment {
+    id: ShmId,
+    key: Key,
+    mapping: Option<Mapping>,
+    size: usize,
+    owner: bool,
+    program: &'static str,
+}
+
+impl ShmSegment {
+    /// C: `shmget(key, size, IPC_CREAT | IPC_EXCL | mode)` then `shmat`. Returns the owning
+    /// guard, or `None` when a segment with this key already exists. The kernel fills a new
+    /// segment with zeros.
+    pub fn create(
+        program: &'static str,
+        key: Key,
+        size: usize,
+        mode: Mode,
+    ) -> Result<Option<ShmSegment>> {
+        let flags = libc::IPC_CREAT | libc::IPC_EXCL | mode.0 as c_int;
+        let id = match sys::shmget(key.0, size, flags) {
+            Ok(id) => id,
+            Err(Errno::EEXIST) => return Ok(None),
+            Err(errno) => return Err(shmget_error(key, size, errno)),
+        };
+        let mut segment = ShmSegment {
+            id,
+            key,
+            mapping: None,
+            size,
+            owner: true, // removed again if attaching fails
+            program,
+        };
+        segment.attach()?;
+        Ok(Some(segment))
+    }
+
+    /// C: `shmget(key, 0, 0)`, `shmctl(IPC_STAT)` for its size, then `shmat`. The guard does
+    /// not own the segment.
+    pub fn open(program: &'static str, key: Key) -> Result<ShmSegment> {
+        let id = sys::shmget(key.0, 0, 0).map_err(|errno| match errno {
+            Errno::ENOENT => Error::sys(
+                format!("opening the shared memory segment with key {key}"),
+                errno,
+            ),
+            other => shmget_error(key, 0, other),
+        })?;
+        let size = sys::shmctl_stat(id)
+            .map_err(|errno| {
+                Error::sys(
+                    format!("reading the status of segment key {key} (IPC_STAT)"),
+                    errno,
+                )
+            })?
+            .size;
+        let mut segment = ShmSegment {
+            id,
+            key,
+            mapping: None,
+            size,
+            owner: false,
+            program,
+        };
+        segment.attach()?;
+        Ok(segment)
+    }
+
+    fn attach(&mut self) -> Result<()> {
+        let mapping = sys::shmat(self.id, self.size).map_err(|errno| {
+            let err = Error::sys(format!("attaching segment key {} (shmat)", self.key), errno);
+            match errno {
+                Errno::EACCES => err.with_hint("the segment belongs to another user or has a stricter mode; choose another --key"),
+                Errno::EMFILE => err.with_hint("this process has attached too many segments (/proc/sys/kernel/shmseg)"),
+                _ => err,
+            }
+        })?;
+        self.mapping = Some(mapping);
+        Ok(())
+    }
+
+    /// The segment's metadata (C: `shmctl(id, IPC_STAT, &ds)`).
+    pub fn stat(&self) -> Result<ShmStat> {
+        sys::shmctl_stat(self.id).map_err(|errno| {
+            Error::sys(
+                format!("reading the status of segment key {} (IPC_STAT)", self.key),
+                errno,
+            )
+        })
+    }
+
+    /// The segment's size in bytes, as created (`shm_segsz`).
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The segment's id, as `ipcs -m` shows it.
+    pub fn id(&self) -> ShmId {
+        self.id
+    }
+
+    /// The key the segment was found or created with.
+    pub fn key(&self) -> Key {
+        self.key
+    }
+
+    /// Where the segment is attached in this process (the `shmat` result), for
+    /// `Memory attached at 0x...`.
+    pub fn addr(&self) -> usize {
+        self.mapping.as_ref().map_or(0, Mapping::addr)
+    }
+
+    /// Whether dropping the guard removes the segment.
+    pub fn is_owner(&self) -> bool {
+        self.owner
+    }
+
+    /// Decides whether dropping the guard removes the segment.
+    pub fn set_owner(&mut self, owner: bool) {
+        self.owner = owner;
+    }
+
+    fn mapping(&self) -> Result<&Mapping> {
+        self.mapping.as_ref().ok_or_else(|| {
+            Error::new(
+                format!("using segment key {}", self.key),
+                "it is not attached",
+            )
+        })
+    }
+
+    /// Copies `out.len()` bytes at `offset` out of the segment (volatile reads).
+    pub fn read(&self, offset: usize, out: &mut [u8]) -> Result<()> {
+        if self.mapping()?.read_volatile(offset, out) {
+            Ok(())
+        } else {
+            Err(self.out_of_range(offset, out.len()))
+        }
+    }
+
+    /// Copies `data` into the segment at `offset` (volatile writes).
+    pub fn write(&self, offset: usize, data: &[u8]) -> Result<()> {
+        if self.mapping()?.write_volatile(offset, data) {
+            Ok(())
+        } else {
+            Err(self.out_of_range(offset, data.len()))
+        }
+    }
+
+    /// The header word at `offset` (a multiple of 4), shared atomically with the other process.
+    pub fn word(&self, offset: usize) -> Result<&AtomicU32> {
+        self.mapping()?
+            .atomic_u32(offset)
+            .ok_or_else(|| self.out_of_range(offset, 4))
+    }
+
+    fn out_of_range(&self, offset: usize, len: usize) -> Error {
+        Error::new(
+            format!("using segment key {}", self.key),
+            format!(
+                "bytes {offset}..{} lie outside its {} bytes",
+                offset.saturating_add(len),
+                self.size
+            ),
+        )
+    }
+}
+
+impl Drop for ShmSegment {
+    fn drop(&mut self) {
+        if let Some(mapping) = self.mapping.take() {
+            if let Err((_, errno)) = sys::shmdt(mapping) {
+                eprintln!(
+                    "{}: warning: could not detach segment key {} (shmdt): {}",
+                    self.program,
+                    self.key,
+                    describe_errno(errno)
+                );
+            }
+        }
+        if !self.owner {
+            return;
+        }
+        match sys::shmctl_rmid(self.id) {
+            // EINVAL/EIDRM: already removed (by the other end or ipcrm): nothing left to do.
+            Ok(()) | Err(Errno::EINVAL | Errno::EIDRM) => {}
+            Err(errno) => eprintln!(
+                "{}: warning: could not remove segment key {} id {}: {} (remove it with ipcrm -m {})",
+                self.program,
+                self.key,
+                self.id,
+                describe_errno(errno),
+                self.id
+            ),
+        }
+    }
+}
+
+/// The error of a failed `shmget`, with the hint a user can act on.
+fn shmget_error(key: Key, size: usize, errno: Errno) -> Error {
+    let what = format!("shmget for the shared memory segment with key {key}");
+    match errno {
+        Errno::EINVAL => Error::new(
+            what,
+            format!(
+                "the kernel refuses a segment of {size} bytes (EINVAL): more than \
+                 /proc/sys/kernel/shmmax, or the key holds a smaller segment"
+            ),
+        )
+        .with_hint("use a smaller --slot-size or fewer --slots, or remove the old segment: make clean-ipc"),
+        Errno::ENOMEM => Error::sys(what, errno).with_hint(format!(
+            "the system cannot find memory for a segment of {size} bytes: use a smaller --slot-size or fewer --slots"
+        )),
+        Errno::ENOSPC => Error::sys(what, errno).with_hint(
+            "the system's limit of shared memory is reached (/proc/sys/kernel/shmall, shmmni); make clean-ipc removes ours",
+        ),
+        Errno::EACCES => Error::sys(what, errno)
+            .with_hint("the segment belongs to another user or has a stricter mode; choose another --key"),
+        other => Error::sys(what, other),
+    }
+}
