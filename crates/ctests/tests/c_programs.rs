@@ -1,0 +1,491 @@
+//! The tutorial's C programs (c/), built with their Makefile and run as a user runs them: each
+//! pair as two real processes, with this test's own key, path or port, checked from outside,
+//! and nothing left behind.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use ipc_testkit::{
+    assert_gone, assert_no_sysv_objects, run, sysv_key_exists, unique_key, unique_path, Running,
+    WATCHDOG,
+};
+use nix::sys::signal::Signal;
+
+const READY: Duration = Duration::from_secs(20);
+
+/// c/ in this repository.
+fn c_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../c")
+}
+
+/// Builds every C program once per test run (`make -C c`) and returns the path of `name`.
+fn program(name: &str) -> Command {
+    static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
+    let built = BUILT.get_or_init(|| {
+        let out = Command::new("make")
+            .arg("-s")
+            .arg("-C")
+            .arg(c_dir())
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|err| format!("cannot run make: {err}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "make -C c failed:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    });
+    if let Err(why) = built {
+        panic!("{why}");
+    }
+    Command::new(c_dir().join("build").join(name))
+}
+
+fn key_arg(key: i32) -> String {
+    format!("0x{:08x}", key as u32)
+}
+
+/// Removes a test's System V objects with `ipcrm` if the test fails half-way; a passing test
+/// has already checked that nothing is left.
+struct RemoveOnDrop(i32);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        for (kind, flag) in [("msg", "-Q"), ("sem", "-S"), ("shm", "-M")] {
+            if sysv_key_exists(kind, self.0) {
+                let _ = Command::new("ipcrm")
+                    .args([flag, &key_arg(self.0)])
+                    .status();
+            }
+        }
+    }
+}
+
+/// Starts `cmd` with no input (it must never read a terminal).
+fn start(mut cmd: Command) -> Running {
+    cmd.stdin(Stdio::null());
+    Running::start(cmd, None)
+}
+
+#[test]
+fn make_builds_every_program_without_warnings() {
+    // -Werror in c/Makefile turns any warning into a failure; compile one afresh to see it.
+    let out = Command::new("make")
+        .args(["-s", "-B", "-C"])
+        .arg(c_dir())
+        .arg("build/pipe")
+        .stdin(Stdio::null())
+        .output()
+        .expect("make runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "make failed:\n{stderr}");
+    assert!(!stderr.contains("warning"), "warnings:\n{stderr}");
+    for name in [
+        "pipe",
+        "fifo_writer",
+        "fifo_reader",
+        "msgq_sender",
+        "msgq_receiver",
+        "sem_mutex",
+        "shm_sender",
+        "shm_receiver",
+        "server",
+        "client",
+    ] {
+        let _ = program(name);
+        assert!(
+            c_dir().join("build").join(name).is_file(),
+            "{name} was not built"
+        );
+    }
+}
+
+#[test]
+fn pipe_parent_writes_the_whole_line_and_the_child_reads_it() {
+    let out = run(program("pipe"), b"Hello Linux, with spaces\n");
+    out.assert_code(0);
+    assert_eq!(out.lines(), ["Hello Linux, with spaces"]);
+    for milestone in [
+        "Pipe Created Successfully...",
+        "Descriptors are: ",
+        "Parent Process....",
+        "Enter Data To Be Written To Pipe",
+        "Pipe Written Successfully..",
+        "Child Process",
+        "Pipe Read Successfully",
+    ] {
+        assert!(
+            out.stderr.contains(milestone),
+            "no {milestone:?} in:\n{}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn fifo_reader_prints_each_line_until_end_and_removes_the_fifo() {
+    let path = unique_path("cfifo");
+    let mut reader = program("fifo_reader");
+    reader.arg("-p").arg(&path);
+    let mut reader = start(reader);
+    reader.wait_for_stderr("Fifo Created Successfully...", READY);
+
+    let mut writer = program("fifo_writer");
+    writer.arg("-p").arg(&path);
+    let wrote = run(writer, b"hello world\n\nsecond\nend\nnever sent\n");
+    wrote.assert_code(0);
+    assert!(
+        wrote.stderr.contains("File Permissions Are OK"),
+        "{}",
+        wrote.stderr
+    );
+    assert_eq!(wrote.stderr.matches("Written Successfully...").count(), 4);
+
+    let read = reader.finish(WATCHDOG);
+    read.assert_code(0);
+    assert_eq!(
+        read.lines(),
+        [
+            "Data From Named Pipe Is: hello world",
+            "Data From Named Pipe Is: ",
+            "Data From Named Pipe Is: second",
+            "Data From Named Pipe Is: end",
+        ]
+    );
+    assert_gone(&path);
+}
+
+#[test]
+fn fifo_writer_without_a_reader_says_to_start_it() {
+    let path = unique_path("cfifo-none");
+    let mut writer = program("fifo_writer");
+    writer.arg("-p").arg(&path);
+    let out = run(writer, b"hello\n");
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains("No such file or directory"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("hint: start fifo_reader first"),
+        "{}",
+        out.stderr
+    );
+    assert_gone(&path);
+}
+
+#[test]
+fn fifo_reader_refuses_a_path_that_is_not_a_fifo_and_leaves_it() {
+    let path = unique_path("cfifo-file");
+    std::fs::write(&path, b"a plain file").expect("write a plain file");
+    let mut reader = program("fifo_reader");
+    reader.arg("-p").arg(&path);
+    let out = run(reader, b"");
+    let left = std::fs::read(&path);
+    let _ = std::fs::remove_file(&path);
+    out.assert_code(1);
+    assert!(out.stderr.contains("is not a FIFO"), "{}", out.stderr);
+    assert_eq!(left.ok().as_deref(), Some(&b"a plain file"[..]));
+}
+
+#[test]
+fn msgq_queue_keeps_messages_for_a_receiver_started_later() {
+    let key = unique_key();
+    let _cleanup = RemoveOnDrop(key);
+    let mut sender = program("msgq_sender");
+    sender.args(["-k", &key_arg(key)]);
+    // "endless" must not end the conversation (the tutorial's strncmp(text, "end", 3) bug).
+    run(sender, b"hello there\nendless\nend\nnever sent\n").assert_code(0);
+    assert!(sysv_key_exists("msg", key), "the queue outlives the sender");
+
+    let mut receiver = program("msgq_receiver");
+    receiver.args(["-k", &key_arg(key)]);
+    let out = run(receiver, b"");
+    out.assert_code(0);
+    assert_eq!(
+        out.lines(),
+        [
+            "You wrote: hello there",
+            "You wrote: endless",
+            "You wrote: end"
+        ]
+    );
+    assert_no_sysv_objects(key);
+}
+
+#[test]
+fn msgq_end_of_input_ends_the_conversation_too() {
+    let key = unique_key();
+    let _cleanup = RemoveOnDrop(key);
+    let mut receiver = program("msgq_receiver");
+    receiver.args(["-k", &key_arg(key)]);
+    let mut receiver = start(receiver);
+    receiver.wait_for_stderr("waiting for messages", READY);
+    let mut sender = program("msgq_sender");
+    sender.args(["-k", &key_arg(key)]);
+    run(sender, b"only line").assert_code(0);
+    let out = receiver.finish(WATCHDOG);
+    out.assert_code(0);
+    assert_eq!(out.lines(), ["You wrote: only line", "You wrote: end"]);
+    assert_no_sysv_objects(key);
+}
+
+#[test]
+fn msgq_receiver_interrupted_while_waiting_removes_its_queue() {
+    let key = unique_key();
+    let _cleanup = RemoveOnDrop(key);
+    let mut receiver = program("msgq_receiver");
+    receiver.args(["-k", &key_arg(key)]);
+    let mut receiver = start(receiver);
+    receiver.wait_for_stderr("waiting for messages", READY);
+    assert!(sysv_key_exists("msg", key));
+    receiver.signal(Signal::SIGINT);
+    let out = receiver.finish(Duration::from_secs(5));
+    out.assert_code(130);
+    assert_no_sysv_objects(key);
+}
+
+#[test]
+fn msgq_rejects_a_bad_key() {
+    let mut sender = program("msgq_sender");
+    sender.args(["-k", "twelve"]);
+    let out = run(sender, b"");
+    out.assert_code(2);
+    assert!(out.stderr.contains("usage:"), "{}", out.stderr);
+}
+
+#[test]
+fn shm_pair_hands_each_line_over_with_semaphores_and_removes_everything() {
+    let key = unique_key();
+    let _cleanup = RemoveOnDrop(key);
+    let mut receiver = program("shm_receiver");
+    receiver.args(["-k", &key_arg(key)]);
+    let mut receiver = start(receiver);
+    receiver.wait_for_stderr("waiting for text", READY);
+    assert!(sysv_key_exists("shm", key) && sysv_key_exists("sem", key));
+
+    let lines: Vec<String> = (1..=50).map(|i| format!("line {i} of fifty")).collect();
+    let input = format!("{}\nend\nnever sent\n", lines.join("\n"));
+    let mut sender = program("shm_sender");
+    sender.args(["-k", &key_arg(key)]);
+    run(sender, input.as_bytes()).assert_code(0);
+
+    let out = receiver.finish(WATCHDOG);
+    out.assert_code(0);
+    let mut expected: Vec<String> = lines.iter().map(|l| format!("You wrote: {l}")).collect();
+    expected.push("You wrote: end".into());
+    assert_eq!(
+        out.lines(),
+        expected,
+        "every line once, in order, none torn or repeated"
+    );
+    assert_no_sysv_objects(key);
+}
+
+#[test]
+fn shm_sender_without_a_receiver_says_to_start_it() {
+    let key = unique_key();
+    let _cleanup = RemoveOnDrop(key);
+    let mut sender = program("shm_sender");
+    sender.args(["-k", &key_arg(key)]);
+    let out = run(sender, b"hello\n");
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains("hint: start shm_receiver first"),
+        "{}",
+        out.stderr
+    );
+    assert_no_sysv_objects(key);
+}
+
+#[test]
+fn sem_mutex_copies_never_interleave_inside_the_critical_section() {
+    let key = unique_key();
+    let _cleanup = RemoveOnDrop(key);
+    let log = unique_path("csem-log");
+    std::fs::write(&log, b"").expect("create the shared log");
+    // Both copies append to one file, as both would print to one terminal in the tutorial.
+    let copy = |extra: &[&str]| {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg("exec \"$0\" \"$@\" >> \"$SEM_LOG\"")
+            .arg(c_dir().join("build/sem_mutex"))
+            .args(["-k", &key_arg(key), "-r", "8", "-d", "20"])
+            .args(extra)
+            .env("SEM_LOG", &log);
+        let _ = program("sem_mutex"); // built
+        start(cmd)
+    };
+    let mut first = copy(&["-i", "-w", "1"]);
+    first.wait_for_stderr("semaphore set created", READY);
+    let mut second = copy(&[]);
+    second.wait_for_stderr("joined the semaphore set", READY);
+    let first = first.finish(WATCHDOG);
+    let second = second.finish(WATCHDOG);
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    first.assert_code(0);
+    second.assert_code(0);
+
+    let marks: Vec<char> = text.chars().filter(|c| *c == 'X' || *c == 'O').collect();
+    assert_eq!(marks.iter().filter(|c| **c == 'X').count(), 16, "{text}");
+    assert_eq!(marks.iter().filter(|c| **c == 'O').count(), 16, "{text}");
+    for pair in marks.chunks(2) {
+        assert_eq!(
+            pair[0], pair[1],
+            "a copy entered while the other was inside:\n{text}"
+        );
+    }
+    assert_eq!(text.matches(" - finished").count(), 2, "{text}");
+    assert_no_sysv_objects(key);
+    assert_gone(&log);
+}
+
+#[test]
+fn sem_mutex_without_the_first_copy_says_to_start_it() {
+    let key = unique_key();
+    let _cleanup = RemoveOnDrop(key);
+    let mut copy = program("sem_mutex");
+    copy.args(["-k", &key_arg(key), "-r", "1"]);
+    let out = run(copy, b"");
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains("hint: start the first copy with -i"),
+        "{}",
+        out.stderr
+    );
+    assert_no_sysv_objects(key);
+}
+
+/// Starts the server on a port the kernel chooses and returns it with that port.
+fn start_server() -> (Running, String) {
+    let mut server = program("server");
+    server.args(["-P", "0"]);
+    let mut server = start(server);
+    let line = server.wait_for_stderr("server waiting", READY);
+    let port = line.rsplit(' ').next().unwrap_or_default().to_string();
+    assert!(
+        port.parse::<u16>().is_ok_and(|p| p > 0),
+        "no port in {line:?}"
+    );
+    (server, port)
+}
+
+#[test]
+fn socket_client_lines_reach_the_server_until_end() {
+    let (server, port) = start_server();
+    let mut client = program("client");
+    client.args(["-P", &port, "localhost"]);
+    run(client, b"hello server\n\nend\nnever sent\n").assert_code(0);
+    let out = server.finish(WATCHDOG);
+    out.assert_code(0);
+    assert_eq!(
+        out.lines(),
+        ["You wrote: hello server", "You wrote: ", "You wrote: end"]
+    );
+}
+
+#[test]
+fn socket_server_keeps_serving_after_a_client_breaks_off() {
+    let (server, port) = start_server();
+    // A client that breaks off mid-line, without `end`: the server prints what arrived and
+    // waits for the next client.
+    {
+        use std::io::Write;
+        let mut rude =
+            std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap_or(0)))
+                .expect("connect to the C server");
+        rude.write_all(b"half a li").expect("write");
+    }
+    let mut second = program("client");
+    second.args(["-P", &port]);
+    let sent = run(second, b"still here\n");
+    let out = server.finish(WATCHDOG);
+    sent.assert_code(0);
+    out.assert_code(0);
+    assert_eq!(
+        out.lines(),
+        [
+            "You wrote: half a li",
+            "You wrote: still here",
+            "You wrote: end"
+        ]
+    );
+    assert_eq!(
+        out.stderr.matches("server waiting").count(),
+        2,
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn socket_client_without_a_server_says_to_start_it() {
+    // Bind then drop a listener to find a port that nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let mut client = program("client");
+    client.args(["-P", &port.to_string(), "localhost"]);
+    let out = run(client, b"hello\n");
+    out.assert_code(1);
+    assert!(out.stderr.contains("Connection refused"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("hint: start ./build/server first"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn fifo_reader_interrupted_in_open_removes_its_fifo() {
+    let path = unique_path("cfifo-int");
+    let mut reader = program("fifo_reader");
+    reader.arg("-p").arg(&path);
+    let mut reader = start(reader);
+    reader.wait_for_stderr("waiting for a writer", READY);
+    reader.signal(Signal::SIGINT);
+    let out = reader.finish(Duration::from_secs(5));
+    out.assert_code(130);
+    assert_gone(&path);
+}
+
+#[test]
+fn shm_receiver_terminated_while_waiting_removes_segment_and_semaphores() {
+    let key = unique_key();
+    let _cleanup = RemoveOnDrop(key);
+    let mut receiver = program("shm_receiver");
+    receiver.args(["-k", &key_arg(key)]);
+    let mut receiver = start(receiver);
+    receiver.wait_for_stderr("waiting for text", READY);
+    receiver.signal(Signal::SIGTERM);
+    let out = receiver.finish(Duration::from_secs(5));
+    out.assert_code(130);
+    assert!(
+        out.stderr.contains("segment and semaphores removed"),
+        "{}",
+        out.stderr
+    );
+    assert_no_sysv_objects(key);
+}
+
+#[test]
+fn sem_mutex_first_copy_interrupted_while_waiting_removes_the_set() {
+    let key = unique_key();
+    let _cleanup = RemoveOnDrop(key);
+    let mut first = program("sem_mutex");
+    first.args(["-i", "-w", "1", "-k", &key_arg(key)]);
+    let mut first = start(first);
+    first.wait_for_stderr("waiting for 1 other copy", READY);
+    first.signal(Signal::SIGINT);
+    first.finish(Duration::from_secs(5)).assert_code(130);
+    assert_no_sysv_objects(key);
+}

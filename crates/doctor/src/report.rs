@@ -1,0 +1,95 @@
+//! How the report reads: one line per limit, one line per object, in plain ASCII.
+
+use std::fmt::Write as _;
+
+use nix::unistd::{Uid, User};
+
+use crate::files::{FileKind, FileObject};
+use crate::limits::Group;
+use crate::policy::{self, Verdict};
+use crate::process::Liveness;
+use crate::sysv::{Kind, SysvObject};
+
+/// The limits section: `  NAME  VALUE  MEANING [SOURCE]`.
+pub fn limits(groups: &[Group]) -> String {
+    let mut text = String::from("== Limits ==\n");
+    for group in groups {
+        let _ = writeln!(text, "{}", group.title);
+        for limit in &group.limits {
+            let value = limit.value.as_deref().unwrap_or("unavailable");
+            let _ = writeln!(
+                text,
+                "  {:<16} {:>20}  {} [{}]",
+                limit.name, value, limit.meaning, limit.source
+            );
+        }
+    }
+    text
+}
+
+/// A uid as a user name when the system knows it, else the number.
+pub fn owner(uid: u32) -> String {
+    match User::from_uid(Uid::from_raw(uid)) {
+        Ok(Some(user)) => user.name,
+        _ => uid.to_string(),
+    }
+}
+
+fn verdict_text(verdict: &Verdict) -> String {
+    match verdict {
+        Verdict::Remove => "--clean removes it".into(),
+        Verdict::Keep(why) => format!("--clean keeps it: {why}"),
+    }
+}
+
+/// One System V object: key, id, owner, mode, contents, recorded pids, status, verdict.
+pub fn sysv_line(object: &SysvObject, verdict: &Verdict) -> String {
+    let contents = match object.kind {
+        Kind::Queue => format!("{} message(s), {} bytes", object.count, object.bytes),
+        Kind::Semaphores => format!("{} semaphore(s)", object.count),
+        Kind::Segment => format!("{} bytes, {} attached", object.bytes, object.count),
+    };
+    let pids = if object.pids.is_empty() {
+        "no pid recorded".to_string()
+    } else {
+        object
+            .pids
+            .iter()
+            .map(|p| {
+                let state = match p.liveness {
+                    Liveness::Alive => "alive",
+                    Liveness::Dead => "dead",
+                };
+                format!("{} {} ({state})", p.role, p.pid)
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "  key {}  id {}  owner {}  mode {:04o}  {contents}  {pids}\n    status: {}; {}",
+        object.key_text(),
+        object.id,
+        owner(object.uid),
+        object.mode,
+        policy::sysv_status(object),
+        verdict_text(verdict)
+    )
+}
+
+/// One file-system object: name, kind, owner, mode, size, users, status, verdict.
+pub fn file_line(object: &FileObject, verdict: &Verdict) -> String {
+    let size = match object.kind {
+        FileKind::PosixQueue => format!("  {} bytes queued", object.bytes),
+        FileKind::PosixSegment => format!("  {} bytes", object.bytes),
+        _ => String::new(),
+    };
+    format!(
+        "  {}  {}  owner {}  mode {:04o}{size}\n    status: {}; {}",
+        object.name,
+        object.kind,
+        owner(object.uid),
+        object.mode,
+        policy::file_status(object),
+        verdict_text(verdict)
+    )
+}
