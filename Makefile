@@ -46,4 +46,4 @@ c: ## Build the tutorial's C programs in c/
 	else echo "make c: the C programs are not written yet (see its issue)" >&2; exit 1; fi
 
 clean-ipc: ## Remove every IPC object and file our programs may have left, nothing else
-	@scripts/clean-ipc.sh
+	@$(CARGO) run -q --locked -p ipc-doctor -- --clean --unused
