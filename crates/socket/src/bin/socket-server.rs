@@ -1,0 +1,105 @@
+//! socket-server: the tutorial's server.c, serving many clients at once over TCP, a Unix domain
+//! stream socket, or UDP.
+//!
+//! What it shows: a server socket is created, given a name (`bind`: an address and port, or a
+//! path), told to queue clients (`listen`), and hands out one new connected socket per client
+//! (`accept`). Each client is served by its own thread, so one slow or silent client never
+//! holds up the others. C calls it mirrors, in order: `socket`, `bind`, `listen`, then in a
+//! loop `accept`, `read`, `write` (the acknowledgement), `close`; for UDP `socket`, `bind`,
+//! `recvfrom`, `sendto`.
+//!
+//! Usage:
+//!   socket-server                          # TCP on 127.0.0.1:9734 until Ctrl-C
+//!   socket-server --port 0 --clients 3     # any free port (printed), stop after 3 clients
+//!   socket-server --bind ::1               # IPv6 loopback
+//!   socket-server --unix /tmp/my_socket    # a Unix domain socket at that path
+//!   socket-server --udp                    # datagrams on UDP port 9734
+//! Other end: `socket-client` (`socket-client localhost`). Both at once: `make demo-socket`.
+//!
+//! stderr: the ready line `server waiting on ADDRESS`, then one line per client that connects,
+//! finishes or is dropped. stdout: `[CLIENT] You wrote: TEXT` for each text, a
+//! `[CLIENT] summary: ...` line when a client leaves, and the total `summary:` line last.
+//! Exit 0 when every message arrived intact (and in order, except over UDP), 1 otherwise,
+//! 130 after Ctrl-C or SIGTERM.
+#![forbid(unsafe_code)]
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use ipc_common::cli::{self, ModeArg, DEFAULT_MODE, DEFAULT_PORT};
+use ipc_common::{error, signals, Error, Result};
+use ipc_socket::report::{self, print_line};
+use ipc_socket::server::{self, ServerOptions};
+use ipc_socket::{parse_seconds, udp, Listener, DEFAULT_BIND};
+
+/// Serve socket-client over TCP (default), a Unix domain socket or UDP; many clients at once.
+#[derive(Debug, Parser)]
+#[command(name = "socket-server", version)]
+struct Args {
+    /// Address to listen on: 127.0.0.1, ::1, 0.0.0.0 (every interface) or a host name
+    #[arg(long, value_name = "ADDR", default_value = DEFAULT_BIND)]
+    bind: String,
+    /// Port to listen on; 0 lets the kernel pick a free one (printed in the ready line)
+    #[arg(long, value_name = "PORT", default_value_t = DEFAULT_PORT)]
+    port: u16,
+    /// Listen on a Unix domain stream socket at PATH instead of TCP
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["udp", "bind", "port"])]
+    unix: Option<PathBuf>,
+    /// Use UDP datagrams instead of a TCP connection
+    #[arg(long)]
+    udp: bool,
+    /// Exit after N clients have finished (disconnected or dropped; UDP: sent their End)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    clients: Option<u64>,
+    /// Drop a client that takes longer than SECS to finish a frame or to read our reply
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_seconds)]
+    frame_timeout: Duration,
+    // --mode: the permission bits of the socket file (with --unix only).
+    #[command(flatten)]
+    mode: ModeArg,
+}
+
+fn main() -> ExitCode {
+    let args: Args = cli::parse();
+    error::exit_code("socket-server", run(&args))
+}
+
+fn run(args: &Args) -> Result<()> {
+    signals::install()?;
+    if args.unix.is_none() && args.mode.mode != DEFAULT_MODE {
+        return Err(
+            Error::usage("--mode", "it applies to the socket file of --unix only").with_hint(
+                "TCP and UDP ports have no permission bits; add --unix PATH, or drop --mode",
+            ),
+        );
+    }
+    let options = ServerOptions {
+        frame_timeout: args.frame_timeout,
+        clients: args.clients,
+    };
+    let (served, outcome, order_promised) = if args.udp {
+        let socket = udp::bind_server(&args.bind, args.port)?;
+        eprintln!("server waiting on {} (udp)", udp::local_name(&socket));
+        let (served, outcome) = udp::serve(&socket, options);
+        (served, outcome, false)
+    } else {
+        let listener = match &args.unix {
+            Some(path) => {
+                args.mode.mode.warn_if_open("socket-server");
+                Listener::bind_unix(path, args.mode.mode)?
+            }
+            None => Listener::bind_tcp(&args.bind, args.port)?,
+        };
+        eprintln!("server waiting on {}", listener.name());
+        let (served, outcome) = server::serve(listener, options);
+        (served, outcome, true)
+    };
+    eprintln!(
+        "socket-server: served {} client(s), {} dropped",
+        served.clients, served.dropped
+    );
+    print_line(&served.total.to_string())?;
+    report::verdict(&served.total, order_promised, outcome)
+}
