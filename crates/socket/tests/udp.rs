@@ -164,18 +164,23 @@ fn ctrl_c_on_a_udp_server_gives_its_client_a_clean_error() {
     client.wait_for_stderr("sending datagrams to", WATCHDOG);
     let mut server = server;
     server.wait_for_stderr("first datagram from", WATCHDOG);
+    // Let acknowledgements flow first: this times the fault, it does not guess readiness.
+    std::thread::sleep(std::time::Duration::from_millis(300));
     server.signal(Signal::SIGINT);
     let done = server.finish(AFTER_SIGINT);
     done.assert_code(130).assert_no_panic();
     let done = client.finish(WATCHDOG);
     done.assert_code(1).assert_no_panic();
+    // Normally the server has answered by now: "answers any more". On a loaded machine the
+    // stop may land before its first acknowledgement: "answered within", just as clean.
+    let answered_before = done.stderr.contains("no UDP server answers any more");
     assert!(
-        done.stderr.contains("no UDP server answers any more"),
+        answered_before || done.stderr.contains("no UDP server answered within"),
         "{}",
         done.stderr
     );
     assert!(
-        done.stdout.starts_with("server acknowledged "),
+        !answered_before || done.stdout.starts_with("server acknowledged "),
         "{}",
         done.stdout
     );
