@@ -46,7 +46,12 @@ const SYSV: &[&str] = &[
 const OTHERS: &[&str] = &["pipe-demo", "sem-mutex", "socket-server"];
 
 fn all_programs() -> Vec<&'static str> {
-    let mut all: Vec<&str> = SENDERS.iter().chain(RECEIVERS).chain(OTHERS).copied().collect();
+    let mut all: Vec<&str> = SENDERS
+        .iter()
+        .chain(RECEIVERS)
+        .chain(OTHERS)
+        .copied()
+        .collect();
     all.sort_unstable();
     all.dedup();
     all
@@ -114,7 +119,11 @@ fn an_unknown_flag_is_a_usage_error_in_the_one_format() {
             "{name}: {}",
             out.stderr
         );
-        assert!(out.stdout.is_empty(), "{name} printed on stdout: {}", out.stdout);
+        assert!(
+            out.stdout.is_empty(),
+            "{name} printed on stdout: {}",
+            out.stdout
+        );
     }
 }
 
@@ -136,8 +145,13 @@ fn senders_share_the_message_source_flags() {
 fn receivers_wait_for_n_senders() {
     for name in RECEIVERS {
         let help = run_with(name, &["--help"]).stdout;
-        assert!(help.contains("--senders <N>"), "{name} --help lacks --senders:\n{help}");
-        run_with(name, &["--senders", "0"]).assert_code(2).assert_no_panic();
+        assert!(
+            help.contains("--senders <N>"),
+            "{name} --help lacks --senders:\n{help}"
+        );
+        run_with(name, &["--senders", "0"])
+            .assert_code(2)
+            .assert_no_panic();
     }
 }
 
@@ -145,12 +159,22 @@ fn receivers_wait_for_n_senders() {
 fn system_v_programs_take_decimal_and_hex_keys_and_refuse_others() {
     for name in SYSV {
         let help = run_with(name, &["--help"]).stdout;
-        assert!(help.contains("--key <K>"), "{name} --help lacks --key:\n{help}");
-        assert!(help.contains("[default: 1234]"), "{name}: the default key is 1234:\n{help}");
+        assert!(
+            help.contains("--key <K>"),
+            "{name} --help lacks --key:\n{help}"
+        );
+        assert!(
+            help.contains("[default: 1234]"),
+            "{name}: the default key is 1234:\n{help}"
+        );
         for bad in ["0", "twelve", "0xnothex", "99999999999"] {
             let out = run_with(name, &["--key", bad]);
             out.assert_code(2).assert_no_panic();
-            assert!(out.stderr.starts_with(&format!("{name}: error: ")), "{}", out.stderr);
+            assert!(
+                out.stderr.starts_with(&format!("{name}: error: ")),
+                "{}",
+                out.stderr
+            );
         }
     }
 }
@@ -160,6 +184,9 @@ fn the_readme_names_every_program() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
         .expect("README.md");
     for name in all_programs() {
-        assert!(readme.contains(&format!("`{name}`")), "README.md does not name `{name}`");
+        assert!(
+            readme.contains(&format!("`{name}`")),
+            "README.md does not name `{name}`"
+        );
     }
 }
