@@ -176,6 +176,22 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
     Ok(size)
 }
 
+/// `--trace`: every program's switch for [`crate::trace`] (each system call, in C notation,
+/// with its result, on stderr).
+#[derive(Debug, Clone, Args)]
+pub struct TraceArg {
+    /// Print each system call on stderr, in C notation with its result (like strace)
+    #[arg(long)]
+    pub trace: bool,
+}
+
+impl TraceArg {
+    /// Turns tracing on for the whole process if `--trace` was given. Call it first in `run`.
+    pub fn apply(&self) {
+        crate::trace::set_enabled(self.trace);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

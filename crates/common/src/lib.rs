@@ -20,6 +20,7 @@ pub mod sender;
 pub mod signals;
 pub mod stream;
 pub mod tally;
+pub mod trace;
 pub mod wire;
 
 pub use error::{Context, Error, Result};

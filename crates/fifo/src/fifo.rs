@@ -27,10 +27,10 @@ use std::time::{Duration, Instant};
 use ipc_common::cli::Mode;
 use ipc_common::{signals, Error, Result};
 use nix::errno::Errno;
-use nix::fcntl::{open, OFlag};
-use nix::sys::stat::{fstat, lstat, umask};
-use nix::unistd::{mkfifo, unlink};
+use nix::fcntl::OFlag;
 
+// nix's calls, wrapped once so that --trace shows them (crate::calls).
+use crate::calls::{fstat, lstat, mkfifo, open, umask, unlink};
 use crate::check::{check, Identity};
 
 /// How many times [`Fifo::open_or_create`] goes round "it is missing / someone just made it"
@@ -181,7 +181,18 @@ impl Fifo {
         let mut announced = false;
         loop {
             signals::check()?;
-            match self.try_open_writer()? {
+            let attempt = match self.try_open_writer() {
+                // Our FIFO was removed meanwhile (its creator finished) and another one that
+                // passes every check (a FIFO of ours, with the allowed mode) took the path: a
+                // receiver or another sender made it. Use that one instead of failing.
+                Err(_) if self.replaced_by_a_checked_fifo() => {
+                    self.created = false; // ours is gone: nothing of ours to remove
+                    *self = Fifo::open_or_create(&self.path, self.allowed, self.program)?;
+                    continue;
+                }
+                other => other?,
+            };
+            match attempt {
                 WriterOpen::Opened(fd) => return Ok(fd),
                 WriterOpen::Vanished => {
                     *self = Fifo::open_or_create(&self.path, self.allowed, self.program)?;
@@ -218,6 +229,14 @@ impl Fifo {
             std::thread::sleep(pause);
             pause = (pause * 2).min(MAX_RETRY_PAUSE);
         }
+    }
+
+    /// True when `path` now names a different FIFO than the one we checked, and that one
+    /// passes the same check (C: `lstat` + the checks of check.rs).
+    fn replaced_by_a_checked_fifo(&self) -> bool {
+        lstat(&self.path).is_ok_and(|stat| {
+            Identity::of(&stat) != self.identity && check(&self.path, &stat, self.allowed).is_ok()
+        })
     }
 
     /// C: `open(path, flags | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)`.

@@ -32,7 +32,9 @@
 
 #![forbid(unsafe_code)]
 
+mod calls;
 pub mod check;
+pub mod cwire;
 pub mod fifo;
 pub mod reader;
 pub mod writer;

@@ -24,8 +24,8 @@ use std::os::fd::OwnedFd;
 
 use ipc_common::error::ErrorKind;
 use ipc_common::receiver::Inbox;
-use ipc_common::signals::Interruptible;
 use ipc_common::stream::FrameReader;
+use ipc_common::trace::TracedFd;
 use ipc_common::{Error, Result};
 
 use crate::fifo::{note, Fifo};
@@ -79,16 +79,16 @@ fn announce(fifo: &Fifo, why: &str) {
     ));
 }
 
-fn frame_reader(fifo: &Fifo, fd: OwnedFd) -> FrameReader<Interruptible<OwnedFd>> {
+fn frame_reader(fifo: &Fifo, fd: OwnedFd) -> FrameReader<TracedFd<OwnedFd>> {
     FrameReader::new(
-        Interruptible::new(fd),
+        TracedFd::new(fd),
         format!("reading {}", fifo.path().display()),
     )
 }
 
 /// Opens the FIFO at the path for reading: the same one if it is still there, else the one
 /// someone made since, or a new one of ours.
-fn reopen(fifo: &mut Fifo) -> Result<OwnedFd> {
+pub(crate) fn reopen(fifo: &mut Fifo) -> Result<OwnedFd> {
     loop {
         if fifo.still_at_path() {
             if let Some(fd) = fifo.open_reader()? {

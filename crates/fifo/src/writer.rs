@@ -16,6 +16,13 @@
 //! The descriptor stays `O_NONBLOCK`: before each write we `poll` for `POLLOUT` (through
 //! `signals::wait_fd`, which Ctrl-C wakes), and a non-blocking write of at most PIPE_BUF bytes
 //! writes all of them or fails with `EAGAIN` (pipe(7)), never a part.
+//!
+//! **The experiment `--allow-split`** ([`FifoWriter::allow_split`]) shows why: a frame larger
+//! than PIPE_BUF is then written in PIPE_BUF-sized pieces, one `write` each, with a 1 ms pause
+//! between them (as when the scheduler preempts a writer, or a blocking write waits for room
+//! and the kernel moves the bytes in parts). With several such senders on one FIFO the pieces
+//! interleave, and the receiver reads a frame made of two senders' bytes: it stops with
+//! "not a valid Message" or "truncated frame".
 
 use std::os::fd::{AsFd, OwnedFd};
 
@@ -30,6 +37,9 @@ use crate::fifo::{note, Fifo};
 
 /// The most bytes one `write(2)` moves atomically into a pipe or FIFO (C: `PIPE_BUF`).
 pub const PIPE_BUF: usize = nix::libc::PIPE_BUF;
+
+/// `--allow-split`: the pause between two pieces of a frame, which lets other writers in.
+const SPLIT_PAUSE: std::time::Duration = std::time::Duration::from_millis(1);
 
 /// Checks, before anything is sent, that `msg` fits in one atomic write: a usage error
 /// (exit 2) naming PIPE_BUF if its frame (length prefix + encoding) is larger.
@@ -79,6 +89,10 @@ pub struct FifoWriter {
     frame: Vec<u8>,
     encoded: Vec<u8>,
     announce_texts: bool,
+    /// `--allow-split`: write a frame over PIPE_BUF in pieces instead of refusing it.
+    split: bool,
+    /// `--wire c`: one line of text per message instead of a frame (crate::cwire).
+    c_wire: bool,
 }
 
 impl FifoWriter {
@@ -91,7 +105,25 @@ impl FifoWriter {
             frame: Vec::with_capacity(PIPE_BUF),
             encoded: Vec::with_capacity(PIPE_BUF),
             announce_texts,
+            split: false,
+            c_wire: false,
         }
+    }
+
+    /// `--wire c`: write each message as the C programs do, its text and a newline.
+    #[must_use]
+    pub fn c_wire(mut self) -> Self {
+        self.c_wire = true;
+        self
+    }
+
+    /// The `--allow-split` experiment: frames larger than PIPE_BUF are written in PIPE_BUF
+    /// pieces (one `write` each, 1 ms apart) instead of being refused, so that concurrent
+    /// senders interleave.
+    #[must_use]
+    pub fn allow_split(mut self) -> Self {
+        self.split = true;
+        self
     }
 
     /// The FIFO we write to.
@@ -99,18 +131,34 @@ impl FifoWriter {
         &self.fifo
     }
 
-    /// C: `write(fd, frame, len)`, once, after `poll` says there is room.
-    fn write_once(&self) -> Result<()> {
+    /// Writes the frame: one `write` when it fits in PIPE_BUF (always, unless `--allow-split`),
+    /// else PIPE_BUF-sized pieces, 1 ms apart.
+    fn write_frame(&self) -> Result<()> {
+        if self.frame.len() <= PIPE_BUF {
+            return self.write_once(&self.frame);
+        }
+        for (index, piece) in self.frame.chunks(PIPE_BUF).enumerate() {
+            if index > 0 {
+                std::thread::sleep(SPLIT_PAUSE);
+            }
+            self.write_once(piece)?;
+        }
+        Ok(())
+    }
+
+    /// C: `write(fd, data, len)`, once, after `poll` says there is room; `data` is at most
+    /// PIPE_BUF bytes, so the kernel takes all of it or none.
+    fn write_once(&self, data: &[u8]) -> Result<()> {
         let what = || format!("writing to {}", self.fifo.path().display());
         loop {
             signals::wait_fd(self.fd.as_fd(), PollFlags::POLLOUT, None)?;
-            match nix::unistd::write(&self.fd, &self.frame) {
-                Ok(n) if n == self.frame.len() => return Ok(()),
+            match crate::calls::write(&self.fd, data) {
+                Ok(n) if n == data.len() => return Ok(()),
                 Ok(n) => {
                     // pipe(7) rules this out for writes of at most PIPE_BUF bytes.
                     return Err(Error::new(
                         what(),
-                        format!("the kernel took only {n} of {} bytes", self.frame.len()),
+                        format!("the kernel took only {n} of {} bytes", data.len()),
                     ));
                 }
                 // EAGAIN: another sender filled the room poll saw; wait again.
@@ -128,10 +176,18 @@ impl FifoWriter {
 
 impl Outbox for FifoWriter {
     fn send(&mut self, msg: &Message) -> Result<()> {
+        if self.c_wire {
+            crate::cwire::encode(msg, &mut self.frame)?;
+            self.write_frame()?;
+            if self.announce_texts && matches!(msg.body, Body::Text(_)) {
+                note(format_args!("Written Successfully..."));
+            }
+            return Ok(());
+        }
         wire::encode(msg, &mut self.encoded)
             .map_err(|err| Error::new("encoding a message", err.to_string()))?;
         let len = FRAME_HEADER + self.encoded.len();
-        if let Some((what, why, hint)) = oversize(msg, len) {
+        if let Some((what, why, hint)) = oversize(msg, len).filter(|_| !self.split) {
             return Err(Error::new(what, why).with_hint(hint));
         }
         let prefix = u32::try_from(self.encoded.len())
@@ -140,7 +196,7 @@ impl Outbox for FifoWriter {
         self.frame.clear();
         self.frame.extend_from_slice(&prefix);
         self.frame.extend_from_slice(&self.encoded);
-        self.write_once()?;
+        self.write_frame()?;
         if self.announce_texts && matches!(msg.body, Body::Text(_)) {
             note(format_args!("Written Successfully..."));
         }

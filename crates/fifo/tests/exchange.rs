@@ -446,3 +446,29 @@ fn an_overlong_stdin_line_is_refused_naming_pipe_buf() {
         done.stdout
     );
 }
+
+#[test]
+fn a_waiting_sender_uses_a_checked_fifo_that_replaced_its_own() {
+    // Regression (found by the soak, crates/soak): several senders wait, the one that made
+    // the FIFO finishes and removes it, the receiver makes a new one at the same path. A
+    // sender still waiting then opened a FIFO other than the one it had checked and failed
+    // with "the path was replaced by another FIFO". Made deterministic here: the test itself
+    // replaces the waiting sender's FIFO with another private FIFO of the same user.
+    let (path, _leftover) = fifo_path("fifo-replaced");
+    let mut tx = sender(&path, &["--count", "3", "--size", "10"]);
+    tx.wait_for_stderr(SENDER_WAITS, WATCHDOG);
+    // Made beside it and renamed over it, so that it cannot reuse the old FIFO's inode
+    // number (a FIFO is recognised by device and inode).
+    let other = path.with_extension("new");
+    nix::unistd::mkfifo(&other, nix::sys::stat::Mode::from_bits_truncate(0o600))
+        .expect("make another FIFO");
+    std::fs::rename(&other, &path).expect("put it in the place of the sender's FIFO");
+    let rx = receiver(&path, &[]).finish(WATCHDOG);
+    let tx = tx.finish(WATCHDOG);
+    tx.assert_code(0).assert_no_panic();
+    assert_clean_summary(&rx, 3);
+    // Neither end created this FIFO, so neither removed it: the test does.
+    assert!(is_fifo(&path));
+    std::fs::remove_file(&path).expect("remove the test's FIFO");
+    assert_gone(&path);
+}

@@ -28,7 +28,9 @@
 #[allow(unsafe_code)]
 mod sys;
 
+pub mod cwire;
 pub mod limits;
+mod mq;
 pub mod posix;
 pub mod queue;
 pub mod sysv;

@@ -26,9 +26,10 @@ use std::fmt;
 use std::os::fd::AsFd;
 
 use nix::errno::Errno;
-use nix::mqueue::{
-    mq_close, mq_getattr, mq_open, mq_receive, mq_send, mq_unlink, MQ_OFlag, MqAttr, MqdT,
-};
+use nix::mqueue::{MQ_OFlag, MqAttr, MqdT};
+
+// nix's mq_* calls, wrapped once so that --trace shows them (crate::mq).
+use crate::mq::{mq_close, mq_getattr, mq_open, mq_receive, mq_send, mq_unlink};
 use nix::poll::PollFlags;
 use nix::sys::stat::{fchmod, fstat, Mode as StatMode};
 use nix::unistd::geteuid;

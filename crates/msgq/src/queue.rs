@@ -103,6 +103,22 @@ impl Queue {
         }
     }
 
+    /// Chooses the byte layout of the messages (`--wire`): the C programs' one exists for
+    /// System V queues only (c/msgq_*.c use msgget).
+    pub fn set_wire(&mut self, wire: crate::cwire::Wire) -> Result<()> {
+        match (self, wire) {
+            (_, crate::cwire::Wire::Bincode) => Ok(()),
+            (Queue::SystemV(queue), crate::cwire::Wire::C) => {
+                queue.use_c_wire();
+                Ok(())
+            }
+            (Queue::Posix(_), crate::cwire::Wire::C) => Err(Error::usage(
+                "--wire c",
+                "the C programs use System V message queues, not POSIX ones",
+            )),
+        }
+    }
+
     /// True when this process created the queue.
     pub fn created(&self) -> bool {
         match self {

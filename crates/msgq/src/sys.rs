@@ -21,6 +21,7 @@
 use std::fmt;
 use std::mem::{offset_of, size_of, MaybeUninit};
 
+use ipc_common::trace;
 use nix::errno::Errno;
 use nix::libc::{self, c_int, c_long, key_t};
 
@@ -49,7 +50,13 @@ impl fmt::Display for MsqId {
 pub fn msgget(key: key_t, flags: c_int) -> Result<MsqId, Errno> {
     // SAFETY: msgget takes two integers by value and touches no memory of this process.
     let id = unsafe { libc::msgget(key, flags) };
-    Errno::result(id).map(MsqId)
+    let result = Errno::result(id).map(MsqId);
+    trace::call(
+        || format!("msgget({}, {})", trace::key(key), trace::ipc_flags(flags)),
+        &result,
+        MsqId::to_string,
+    );
+    result
 }
 
 /// The start of C's `struct msgbuf`: the type, then the text (a flexible array member,
@@ -155,7 +162,19 @@ pub fn msgsnd(id: MsqId, buf: &MsgBuf, len: usize, flags: c_int) -> Result<(), E
     // `capacity` bytes); the kernel reads the type and `len <= capacity` text bytes, all inside
     // the buffer, which `buf` keeps borrowed (alive, unmoved) for the whole call.
     let rc = unsafe { libc::msgsnd(id.0, buf.header().cast(), len, flags) };
-    Errno::result(rc).map(drop)
+    let result = Errno::result(rc).map(drop);
+    trace::call_zero(
+        || {
+            format!(
+                "msgsnd({id}, {{mtype={}, {}}}, {len}, {})",
+                buf.mtype(),
+                trace::bytes(&buf.text()[..len]),
+                trace::ipc_flags(flags)
+            )
+        },
+        &result,
+    );
+    result
 }
 
 /// C: `ssize_t msgrcv(int msqid, void *msgp, size_t msgsz, long msgtyp, int msgflg);`
@@ -171,7 +190,27 @@ pub fn msgrcv(id: MsqId, buf: &mut MsgBuf, msgtyp: c_long, flags: c_int) -> Resu
     // c_long and `capacity` bytes; we pass msgsz = capacity and no MSG_NOERROR, so the kernel
     // writes at most that much. `buf` is borrowed mutably for the call: nothing else aliases it.
     let len = unsafe { libc::msgrcv(id.0, buf.header_mut().cast(), capacity, msgtyp, flags) };
-    Errno::result(len).map(|len| len as usize)
+    let result = Errno::result(len).map(|len| len as usize);
+    trace::call(
+        || {
+            // On success the buffer holds what the kernel wrote; on failure it was not touched.
+            let message = match result {
+                Ok(len) => format!(
+                    "{{mtype={}, {}}}",
+                    buf.mtype(),
+                    trace::bytes(&buf.text()[..len.min(capacity)])
+                ),
+                Err(_) => trace::pointer(buf.header() as usize),
+            };
+            format!(
+                "msgrcv({id}, {message}, {capacity}, {msgtyp}, {})",
+                trace::ipc_flags(flags)
+            )
+        },
+        &result,
+        usize::to_string,
+    );
+    result
 }
 
 /// What `msgctl(IPC_STAT)` says about a queue (the fields of `struct msqid_ds` we use).
@@ -197,17 +236,37 @@ pub fn msgctl_stat(id: MsqId) -> Result<MsqStat, Errno> {
     // SAFETY: `ds` is a writable msqid_ds-sized, -aligned buffer that lives across the call;
     // IPC_STAT only writes into it.
     let rc = unsafe { libc::msgctl(id.0, libc::IPC_STAT, ds.as_mut_ptr()) };
-    Errno::result(rc)?;
-    // SAFETY: msgctl(IPC_STAT) returned 0, so the kernel filled in the whole struct.
-    let ds = unsafe { ds.assume_init() };
-    Ok(MsqStat {
-        uid: ds.msg_perm.uid,
-        cuid: ds.msg_perm.cuid,
-        mode: u32::from(ds.msg_perm.mode) & 0o777,
-        messages: ds.msg_qnum,
-        bytes: ds.__msg_cbytes,
-        max_bytes: ds.msg_qbytes,
-    })
+    let result = Errno::result(rc).map(|_| {
+        // SAFETY: msgctl(IPC_STAT) returned 0, so the kernel filled in the whole struct.
+        let ds = unsafe { ds.assume_init() };
+        MsqStat {
+            uid: ds.msg_perm.uid,
+            cuid: ds.msg_perm.cuid,
+            mode: u32::from(ds.msg_perm.mode) & 0o777,
+            messages: ds.msg_qnum,
+            bytes: ds.__msg_cbytes,
+            max_bytes: ds.msg_qbytes,
+        }
+    });
+    trace::call(
+        || {
+            let ds = match &result {
+                Ok(stat) => format!(
+                    "{{msg_perm={{uid={}, mode={}}}, msg_qnum={}, msg_cbytes={}, msg_qbytes={}}}",
+                    stat.uid,
+                    trace::mode(stat.mode),
+                    stat.messages,
+                    stat.bytes,
+                    stat.max_bytes
+                ),
+                Err(_) => trace::pointer(ds.as_ptr() as usize),
+            };
+            format!("msgctl({id}, IPC_STAT, {ds})")
+        },
+        &result,
+        |_| "0".to_string(),
+    );
+    result
 }
 
 /// C: `msgctl(msqid, IPC_RMID, NULL)` (man 2 msgctl): removes the queue at once, with every
@@ -215,7 +274,9 @@ pub fn msgctl_stat(id: MsqId) -> Result<MsqStat, Errno> {
 pub fn msgctl_rmid(id: MsqId) -> Result<(), Errno> {
     // SAFETY: IPC_RMID ignores the buffer argument, so a null pointer is allowed (msgctl(2)).
     let rc = unsafe { libc::msgctl(id.0, libc::IPC_RMID, std::ptr::null_mut()) };
-    Errno::result(rc).map(drop)
+    let result = Errno::result(rc).map(drop);
+    trace::call_zero(|| format!("msgctl({id}, IPC_RMID, NULL)"), &result);
+    result
 }
 
 #[cfg(test)]

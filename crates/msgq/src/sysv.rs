@@ -28,6 +28,7 @@ use ipc_common::cli::{Key, Mode, DEFAULT_MODE};
 use ipc_common::error::describe_errno;
 use ipc_common::{signals, wire, Error, Message, Result};
 
+use crate::cwire;
 use crate::limits::{SysvLimits, MSGMAX_FILE, MSGMNB_FILE};
 use crate::sys::{self, MsgBuf, MsqId, MsqStat};
 
@@ -49,6 +50,8 @@ pub struct MsgQueue {
     /// The msgbuf of msgsnd/msgrcv: room for msgmax bytes of text.
     buf: MsgBuf,
     full_reported: bool,
+    /// `--wire c`: the C programs' layout instead of bincode Messages (see crate::cwire).
+    c_wire: Option<cwire::Decoder>,
 }
 
 impl MsgQueue {
@@ -101,6 +104,7 @@ impl MsgQueue {
             scratch: Vec::new(),
             buf: MsgBuf::with_capacity(limits.msgmax),
             full_reported: false,
+            c_wire: None,
         };
         let what = format!("opening message queue key {key}");
         // msgget(key, 0) asks for no permission, so a queue we may not read is found, and
@@ -140,6 +144,12 @@ impl MsgQueue {
         self.remove_when_empty = owner;
     }
 
+    /// `--wire c`: from now on send and receive the C programs' `struct { long mtype; char
+    /// text[512]; }` (the text and its NUL) instead of bincode Messages.
+    pub fn use_c_wire(&mut self) {
+        self.c_wire = Some(cwire::Decoder::default());
+    }
+
     /// True when this process created the queue (rather than finding it).
     pub fn created(&self) -> bool {
         self.created
@@ -171,8 +181,11 @@ impl MsgQueue {
     /// the limit and its file. A full queue blocks, saying so once on stderr; with `nowait`
     /// (`IPC_NOWAIT`) it is an error instead. Ctrl-C interrupts the blocked call (EINTR).
     pub fn send(&mut self, msg: &Message, mtype: c_long, nowait: bool) -> Result<()> {
-        wire::encode(msg, &mut self.scratch)
-            .map_err(|err| err.context(format!("encoding a message for {self}")))?;
+        match self.c_wire {
+            Some(_) => cwire::encode(msg, &mut self.scratch)?,
+            None => wire::encode(msg, &mut self.scratch)
+                .map_err(|err| err.context(format!("encoding a message for {self}")))?,
+        }
         let len = self.scratch.len();
         if len > self.limits.msgmax {
             return Err(Error::new(
@@ -266,6 +279,9 @@ impl MsgQueue {
         loop {
             match sys::msgrcv(self.id, &mut self.buf, mtype, flags) {
                 Ok(len) => {
+                    if let Some(decoder) = &mut self.c_wire {
+                        return Ok(Some(decoder.decode(&self.buf.text()[..len])));
+                    }
                     let what = format!("reading a message of type {} from {self}", self.buf.mtype());
                     return wire::decode(&self.buf.text()[..len]).map(Some).map_err(|err| err.context(what));
                 }

@@ -20,7 +20,7 @@
 pub mod sys;
 
 use std::ffi::OsStr;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -31,12 +31,26 @@ use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
-use ipc_common::{signals, Context, Error, Result};
+use ipc_common::{signals, trace, Context, Error, Result};
 
 /// C: `pipe(fds)`. Returns (read end, write end), both close-on-exec, so a child started with
 /// `exec` gets only the end we hand it on purpose.
 pub fn create() -> Result<(OwnedFd, OwnedFd)> {
-    nix::unistd::pipe2(OFlag::O_CLOEXEC).context("creating a pipe")
+    let result = nix::unistd::pipe2(OFlag::O_CLOEXEC);
+    trace::call(
+        || {
+            let fds = match &result {
+                Ok((read_end, write_end)) => {
+                    format!("[{}, {}]", read_end.as_raw_fd(), write_end.as_raw_fd())
+                }
+                Err(_) => "...".to_string(),
+            };
+            format!("pipe2({fds}, O_CLOEXEC)")
+        },
+        &result,
+        |_| "0".to_string(),
+    );
+    result.context("creating a pipe")
 }
 
 /// A child process that is always reaped: `wait` collects its exit code; dropping the guard
@@ -60,11 +74,14 @@ impl ChildGuard {
     }
 
     /// Starts `program` with `read_end` as its standard input (C: `dup2(fds[0], 0)` then
-    /// `execv`), and closes our copy of the read end.
+    /// `execv`), and closes our copy of the read end. Under `--trace` the child gets
+    /// `--trace` too, so both ends' calls show on the shared stderr.
     pub fn spawn_reading(program: &OsStr, args: &[&str], read_end: OwnedFd) -> Result<Self> {
         let name = program.to_string_lossy().into_owned();
+        let traced: &[&str] = if trace::enabled() { &["--trace"] } else { &[] };
         let child = Command::new(program)
             .args(args)
+            .args(traced)
             .stdin(Stdio::from(read_end))
             .spawn()
             .map_err(|err| {

@@ -7,7 +7,7 @@
 
 use nix::unistd::{ForkResult, Pid};
 
-use ipc_common::{Context, Error, Result};
+use ipc_common::{trace, Context, Error, Result};
 
 /// Which side of the fork we are on.
 #[derive(Debug)]
@@ -32,7 +32,18 @@ pub fn fork() -> Result<Forked> {
     // SAFETY: the process has exactly one thread (checked just above; nothing between the
     // check and the call starts a thread), so no lock can be held by a thread that does not
     // exist in the child, and the child may run arbitrary code.
-    match unsafe { nix::unistd::fork() }.context("fork")? {
+    let result = unsafe { nix::unistd::fork() };
+    // Both processes return from fork and trace it: the parent sees the child's pid, the
+    // child sees 0 (trace lines go straight to stderr, unbuffered, so nothing is printed twice).
+    trace::call(
+        || "fork()".to_string(),
+        &result,
+        |forked| match forked {
+            ForkResult::Parent { child } => child.to_string(),
+            ForkResult::Child => "0".to_string(),
+        },
+    );
+    match result.context("fork")? {
         ForkResult::Parent { child } => Ok(Forked::Parent { child }),
         ForkResult::Child => Ok(Forked::Child),
     }

@@ -157,6 +157,16 @@ impl SemSet {
     /// and waits (up to 5 seconds) until its creator has initialised it (`sem_otime != 0`).
     /// The guard does not own the set.
     pub fn open(program: &'static str, key: Key, nsems: u16) -> Result<SemSet> {
+        let set = SemSet::open_as_is(program, key, nsems)?;
+        let stat = set.stat()?;
+        set.wait_until_initialised(stat)?;
+        Ok(set)
+    }
+
+    /// Like [`open`](SemSet::open), without waiting for `sem_otime`: for sets made by programs
+    /// that do not follow that protocol, such as c/shm_receiver.c (which `SETALL`s its set
+    /// before it creates the segment, so a segment found means an initialised set).
+    pub fn open_as_is(program: &'static str, key: Key, nsems: u16) -> Result<SemSet> {
         let id = sys::semget(key.0, 0, 0).map_err(|errno| match errno {
             // No set with this key: the caller adds the hint (who creates it).
             Errno::ENOENT => Error::sys(format!("opening the semaphore set with key {key}"), errno),
@@ -184,6 +194,12 @@ impl SemSet {
                 key_num = key.0
             )));
         }
+        Ok(set)
+    }
+
+    /// Waits (up to 5 seconds) until the creator has initialised the set (`sem_otime != 0`).
+    fn wait_until_initialised(&self, stat: SemStat) -> Result<()> {
+        let (set, key) = (self, self.key);
         let deadline = Instant::now() + INIT_WAIT;
         let mut stat = stat;
         while stat.otime == 0 {
@@ -206,7 +222,7 @@ impl SemSet {
             std::thread::sleep(Duration::from_millis(1));
             stat = set.stat()?;
         }
-        Ok(set)
+        Ok(())
     }
 
     /// Creates and initialises the set with `values` if there is none (owning guard, `true`),

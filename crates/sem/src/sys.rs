@@ -16,6 +16,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use ipc_common::trace;
 use nix::errno::Errno;
 use nix::libc::{self, c_int, c_short, c_ushort};
 
@@ -96,7 +97,40 @@ pub fn sembuf(num: u16, op: i16, flags: c_int) -> SemBuf {
 pub fn semget(key: i32, nsems: c_int, flags: c_int) -> Result<SemId, Errno> {
     // SAFETY: semget takes only integers and touches no memory of ours.
     let id = unsafe { libc::semget(key, nsems, flags) };
-    Errno::result(id).map(SemId)
+    let result = Errno::result(id).map(SemId);
+    trace::call(
+        || {
+            format!(
+                "semget({}, {nsems}, {})",
+                trace::key(key),
+                trace::ipc_flags(flags)
+            )
+        },
+        &result,
+        SemId::to_string,
+    );
+    result
+}
+
+/// An array of `struct sembuf` as strace shows it: `[{sem_num=0, sem_op=-1, sem_flg=SEM_UNDO}]`.
+fn show_sembufs(ops: &[SemBuf]) -> String {
+    let shown: Vec<String> = ops
+        .iter()
+        .map(|op| {
+            let flags = trace::bits(
+                i64::from(op.sem_flg),
+                &[
+                    (i64::from(libc::SEM_UNDO), "SEM_UNDO"),
+                    (i64::from(libc::IPC_NOWAIT), "IPC_NOWAIT"),
+                ],
+            );
+            format!(
+                "{{sem_num={}, sem_op={}, sem_flg={flags}}}",
+                op.sem_num, op.sem_op
+            )
+        })
+        .collect();
+    format!("[{}]", shown.join(", "))
 }
 
 /// C: `semop(id, sops, nsops)` (semop(2)): performs every operation of `ops` atomically, all
@@ -106,7 +140,12 @@ pub fn semop(id: SemId, ops: &mut [SemBuf]) -> Result<(), Errno> {
     // SAFETY: `ops` is a valid, initialised array of `ops.len()` sembufs for the whole call;
     // the kernel only reads it (copy_from_user).
     let rc = unsafe { libc::semop(id.0, ops.as_mut_ptr(), ops.len()) };
-    Errno::result(rc).map(drop)
+    let result = Errno::result(rc).map(drop);
+    trace::call_zero(
+        || format!("semop({id}, {}, {})", show_sembufs(ops), ops.len()),
+        &result,
+    );
+    result
 }
 
 /// C: `semtimedop(id, sops, nsops, &timeout)` (semop(2)): like [`semop`], but gives up after
@@ -119,7 +158,20 @@ pub fn semtimedop(id: SemId, ops: &mut [SemBuf], timeout: Duration) -> Result<()
     // SAFETY: `ops` is a valid array of `ops.len()` sembufs and `timeout` a valid timespec,
     // both alive for the whole call; the kernel only reads them.
     let rc = unsafe { ffi::semtimedop(id.0, ops.as_mut_ptr(), ops.len(), &timeout) };
-    Errno::result(rc).map(drop)
+    let result = Errno::result(rc).map(drop);
+    trace::call_zero(
+        || {
+            format!(
+                "semtimedop({id}, {}, {}, {{tv_sec={}, tv_nsec={}}})",
+                show_sembufs(ops),
+                ops.len(),
+                timeout.tv_sec,
+                timeout.tv_nsec
+            )
+        },
+        &result,
+    );
+    result
 }
 
 /// C: `semctl(id, num, SETVAL, arg)` with `arg.val = value` (semctl(2)): sets one semaphore.
@@ -132,14 +184,22 @@ pub fn semctl_setval(id: SemId, num: u16, value: c_int) -> Result<(), Errno> {
     // SAFETY: SETVAL reads the fourth, variadic argument as a `union semun` and uses its `val`
     // member, which is initialised; `Semun` has C's layout.
     let rc = unsafe { libc::semctl(id.0, c_int::from(num), libc::SETVAL, arg) };
-    Errno::result(rc).map(drop)
+    let result = Errno::result(rc).map(drop);
+    trace::call_zero(|| format!("semctl({id}, {num}, SETVAL, {value})"), &result);
+    result
 }
 
 /// C: `semctl(id, num, GETVAL)` (semctl(2)): the current value of one semaphore.
 pub fn semctl_getval(id: SemId, num: u16) -> Result<c_int, Errno> {
     // SAFETY: GETVAL takes no fourth argument (semctl(2)) and touches no memory of ours.
     let value = unsafe { libc::semctl(id.0, c_int::from(num), libc::GETVAL) };
-    Errno::result(value)
+    let result = Errno::result(value);
+    trace::call(
+        || format!("semctl({id}, {num}, GETVAL)"),
+        &result,
+        c_int::to_string,
+    );
+    result
 }
 
 /// C: `semctl(id, 0, IPC_STAT, arg)` with `arg.buf = &ds` (semctl(2)): the set's metadata.
@@ -150,13 +210,30 @@ pub fn semctl_stat(id: SemId) -> Result<SemStat, Errno> {
     // SAFETY: IPC_STAT reads the fourth argument as a `union semun` and writes one semid_ds
     // through its `buf` member, which points to `ds`, alive and writable for the whole call.
     let rc = unsafe { libc::semctl(id.0, 0, libc::IPC_STAT, arg) };
-    Errno::result(rc)?;
-    Ok(SemStat {
+    let result = Errno::result(rc).map(|_| SemStat {
         nsems: ds.sem_nsems as u64,
         otime: ds.sem_otime as i64,
         mode: u32::from(ds.sem_perm.mode) & 0o777,
         uid: ds.sem_perm.uid,
-    })
+    });
+    trace::call(
+        || {
+            let ds = match &result {
+                Ok(stat) => format!(
+                    "{{sem_perm={{uid={}, mode={}}}, sem_nsems={}, sem_otime={}}}",
+                    stat.uid,
+                    trace::mode(stat.mode),
+                    stat.nsems,
+                    stat.otime
+                ),
+                Err(_) => "...".to_string(),
+            };
+            format!("semctl({id}, 0, IPC_STAT, {ds})")
+        },
+        &result,
+        |_| "0".to_string(),
+    );
+    result
 }
 
 /// C: `semctl(id, 0, IPC_RMID)` (semctl(2)): removes the set at once; every process blocked
@@ -164,5 +241,7 @@ pub fn semctl_stat(id: SemId) -> Result<SemStat, Errno> {
 pub fn semctl_rmid(id: SemId) -> Result<(), Errno> {
     // SAFETY: IPC_RMID takes no fourth argument and touches no memory of ours.
     let rc = unsafe { libc::semctl(id.0, 0, libc::IPC_RMID) };
-    Errno::result(rc).map(drop)
+    let result = Errno::result(rc).map(drop);
+    trace::call_zero(|| format!("semctl({id}, 0, IPC_RMID)"), &result);
+    result
 }

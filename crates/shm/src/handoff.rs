@@ -34,6 +34,13 @@
 //! detaches a dead process): when no sender is attached, nothing is waiting and fewer Ends
 //! arrived than senders attached, a sender died. The sender checks the receiver's pid, which
 //! the receiver stores in the header (`kill(pid, 0)`).
+//!
+//! **The experiment `--no-sync`** ([`ShmWriter::unsynchronised`], [`ShmReader::unsynchronised`])
+//! skips the semaphores: the sender overwrites the slots as fast as it can, and the receiver
+//! copies whatever a slot holds, once a millisecond, whether it is new, old or half-written.
+//! The summary then counts what the handoff prevents: messages overwritten before they were
+//! read (lost), read twice (duplicated) and torn by a concurrent write (corrupt). Both ends must
+//! agree: the header records which handoff the first end uses.
 
 use std::sync::atomic::{fence, Ordering};
 use std::time::Duration;
@@ -43,8 +50,9 @@ use nix::sys::signal::kill;
 use nix::unistd::Pid;
 
 use ipc_common::cli::{Key, Mode};
+use ipc_common::message::Body;
 use ipc_common::sender::Outbox;
-use ipc_common::{wire, Error, Message, Result};
+use ipc_common::{signals, wire, Error, Message, Result};
 use ipc_sem::{Op, SemSet, SEMVMX};
 
 use crate::segment::ShmSegment;
@@ -87,7 +95,17 @@ mod field {
     pub const SENDERS: usize = 20;
     /// The next slot a sender writes (changed only under WRITER).
     pub const WRITE_INDEX: usize = 24;
+    /// Which handoff the ends use: 0 none yet, [`super::SYNCED`] or [`super::NO_SYNC`].
+    pub const HANDOFF: usize = 28;
 }
+
+/// The header's HANDOFF word: the semaphore handoff.
+const SYNCED: u32 = 1;
+/// The header's HANDOFF word: the `--no-sync` experiment.
+const NO_SYNC: u32 = 2;
+
+/// How often the `--no-sync` receiver copies a slot (the tutorial's receiver polls too).
+const NO_SYNC_POLL: Duration = Duration::from_millis(1);
 
 /// The shape of the segment: S slots of `slot_size` bytes each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,6 +228,7 @@ impl Channel {
             (field::RECEIVER_PID, 0),
             (field::SENDERS, 0),
             (field::WRITE_INDEX, 0),
+            (field::HANDOFF, 0),
         ];
         for (offset, value) in header {
             segment.word(offset)?.store(value, Ordering::SeqCst);
@@ -305,6 +324,32 @@ impl Channel {
     fn word(&self, offset: usize) -> Result<u32> {
         Ok(self.segment.word(offset)?.load(Ordering::SeqCst))
     }
+
+    /// Records which handoff this end uses (`synced`: the semaphores; else `--no-sync`), or
+    /// checks it against the one the other end recorded first.
+    fn agree_on_handoff(&self, synced: bool) -> Result<()> {
+        let mine = if synced { SYNCED } else { NO_SYNC };
+        let word = self.segment.word(field::HANDOFF)?;
+        match word.compare_exchange(0, mine, Ordering::SeqCst, Ordering::SeqCst) {
+            Ok(_) => Ok(()),
+            Err(theirs) if theirs == mine => Ok(()),
+            Err(_) => {
+                let (with, without) = if synced {
+                    ("with --no-sync", "without it")
+                } else {
+                    ("without --no-sync", "with it")
+                };
+                Err(Error::usage(
+                    format!(
+                        "using the shared memory segment with key {}",
+                        self.segment.key()
+                    ),
+                    format!("the other end runs {with}, and this one {without}"),
+                )
+                .with_hint("start both ends with --no-sync, or neither"))
+            }
+        }
+    }
 }
 
 /// The "other size" error: names the size found and the size wanted.
@@ -343,6 +388,8 @@ pub struct ShmWriter {
     scratch: Vec<u8>,
     finished: bool,
     said_waiting: bool,
+    /// False for the `--no-sync` experiment: no P(EMPTY), no V(FULL).
+    synced: bool,
 }
 
 impl ShmWriter {
@@ -351,6 +398,17 @@ impl ShmWriter {
     /// has sent nothing and is not counted: the receiver keeps waiting, as for a sender that
     /// has not started.
     pub fn new(channel: Channel) -> Result<ShmWriter> {
+        ShmWriter::with_handoff(channel, true)
+    }
+
+    /// The `--no-sync` experiment: a writer that skips the semaphores and overwrites the slots
+    /// in turn, whether or not the receiver has read them.
+    pub fn unsynchronised(channel: Channel) -> Result<ShmWriter> {
+        ShmWriter::with_handoff(channel, false)
+    }
+
+    fn with_handoff(channel: Channel, synced: bool) -> Result<ShmWriter> {
+        channel.agree_on_handoff(synced)?;
         channel
             .segment
             .word(field::SENDERS)?
@@ -360,6 +418,7 @@ impl ShmWriter {
             scratch: Vec::new(),
             finished: false,
             said_waiting: false,
+            synced,
         })
     }
 
@@ -421,11 +480,13 @@ impl Outbox for ShmWriter {
             )));
         }
         // P(EMPTY) and P(WRITER), in one atomic semop: a free slot, and the right to fill it.
+        // The --no-sync experiment skips it: the slot may still hold an unread message.
         let claim = [Op::wait(EMPTY), Op::wait(WRITER).undo()];
-        while !self
-            .channel
-            .sems
-            .op_timeout(claim, PEER_CHECK, "waiting for a free slot")?
+        while self.synced
+            && !self
+                .channel
+                .sems
+                .op_timeout(claim, PEER_CHECK, "waiting for a free slot")?
         {
             self.check_receiver()?;
         }
@@ -442,6 +503,9 @@ impl Outbox for ShmWriter {
             .store(index.wrapping_add(1) % layout.slots, Ordering::SeqCst);
         // Our writes to the slot happen before the V(FULL) that lets the receiver read it.
         fence(Ordering::Release);
+        if !self.synced {
+            return Ok(()); // --no-sync: nobody is told, the receiver polls
+        }
         self.channel.sems.op(
             [Op::post(WRITER).undo(), Op::post(FULL)],
             "handing the slot over",
@@ -473,12 +537,35 @@ pub struct ShmReader {
     read_index: u32,
     ends: u32,
     buf: Vec<u8>,
+    /// False for the `--no-sync` experiment: no P(FULL), no V(EMPTY); poll the slots.
+    synced: bool,
+    /// `--no-sync`: the senders whose End we have read (an End may be read more than once).
+    ended: Vec<u32>,
+    /// `--no-sync`: every sender had detached when the current lap of the slots began.
+    senders_gone: bool,
 }
 
 impl ShmReader {
     /// Claims the segment as its one receiver (stores our pid in the header) and takes
     /// ownership of both objects: from now on we remove them when we finish.
-    pub fn new(mut channel: Channel) -> Result<ShmReader> {
+    pub fn new(channel: Channel) -> Result<ShmReader> {
+        ShmReader::with_handoff(channel, true)
+    }
+
+    /// The `--no-sync` experiment: a reader that skips the semaphores and copies a slot every
+    /// millisecond, whatever it holds.
+    pub fn unsynchronised(channel: Channel) -> Result<ShmReader> {
+        ShmReader::with_handoff(channel, false)
+    }
+
+    fn with_handoff(mut channel: Channel, synced: bool) -> Result<ShmReader> {
+        if let Err(err) = channel.agree_on_handoff(synced) {
+            // The objects belong to whoever created them (or to the receiver that claimed them).
+            if !channel.created {
+                channel.set_owner(false);
+            }
+            return Err(err);
+        }
         let me = std::process::id();
         let claim = channel.segment.word(field::RECEIVER_PID)?.compare_exchange(
             0,
@@ -515,6 +602,9 @@ impl ShmReader {
             read_index: 0,
             ends: 0,
             buf: Vec::new(),
+            synced,
+            ended: Vec::new(),
+            senders_gone: false,
         })
     }
 
@@ -525,6 +615,9 @@ impl ShmReader {
 
     /// Waits for the next written slot and decodes its message.
     pub fn next_message(&mut self) -> Result<Message> {
+        if !self.synced {
+            return self.next_unsynchronised();
+        }
         while !self.channel.sems.op_timeout(
             [Op::wait(FULL)],
             PEER_CHECK,
@@ -567,6 +660,64 @@ impl ShmReader {
         Ok(msg)
     }
 
+    /// `--no-sync`: copies the next slot without waiting for a V(FULL), every [`NO_SYNC_POLL`],
+    /// and returns what it holds: a new message, one read before (duplicated), or a mix of two
+    /// (torn: it fails to decode or its checksum does not match). A slot never written is
+    /// skipped. A slot that does not decode comes back as [`torn`], which the summary counts as
+    /// corrupt.
+    fn next_unsynchronised(&mut self) -> Result<Message> {
+        let layout = self.channel.layout;
+        loop {
+            signals::check()?;
+            let slot = self.read_index % layout.slots;
+            if slot == 0 {
+                self.check_senders_unsynchronised()?;
+            }
+            let offset = layout.slot_offset(self.read_index);
+            self.read_index = (self.read_index + 1) % layout.slots;
+            std::thread::sleep(NO_SYNC_POLL);
+            let mut len = [0u8; SLOT_HEADER];
+            self.channel.segment.read(offset, &mut len)?;
+            let len = u32::from_le_bytes(len) as usize;
+            if len == 0 {
+                continue; // never written yet
+            }
+            // A torn length can point past the slot: copy at most the slot.
+            self.buf.resize(len.min(layout.max_message()), 0);
+            self.channel
+                .segment
+                .read(offset + SLOT_HEADER, &mut self.buf)?;
+            let msg = match wire::decode(&self.buf) {
+                Ok(msg) if len <= layout.max_message() => msg,
+                _ => torn(&self.buf),
+            };
+            if msg.is_end() && !self.ended.contains(&msg.sender) {
+                self.ended.push(msg.sender);
+            }
+            return Ok(msg);
+        }
+    }
+
+    /// `--no-sync`, at the start of each lap of the slots: fails if every sender that attached
+    /// had already detached when the previous lap began (so that lap saw every slot's last
+    /// message) and fewer Ends than senders were read.
+    fn check_senders_unsynchronised(&mut self) -> Result<()> {
+        let attached = self.channel.word(field::SENDERS)?;
+        let gone = attached > 0 && self.channel.segment.stat()?.nattch <= 1;
+        if gone && self.senders_gone && (self.ended.len() as u32) < attached {
+            return Err(Error::new(
+                "reading the slots (--no-sync)",
+                format!(
+                    "shm-sender went away and no slot holds its End: {attached} sender(s) \
+                     attached, {} End(s) read",
+                    self.ended.len()
+                ),
+            ));
+        }
+        self.senders_gone = gone;
+        Ok(())
+    }
+
     /// Called each time a wait for a message times out: fails if every sender that attached
     /// is gone and one of them left without its End.
     ///
@@ -589,6 +740,21 @@ impl ShmReader {
                 attached, self.ends
             ),
         ))
+    }
+}
+
+/// What a `--no-sync` receiver makes of a slot that does not decode: a message the summary
+/// counts as corrupt (sequence number 0 is impossible, and the checksum does not match), with
+/// the bytes it found.
+fn torn(bytes: &[u8]) -> Message {
+    let checksum = ipc_common::message::checksum(bytes).wrapping_add(1);
+    Message {
+        sender: 0,
+        seq: 0,
+        body: Body::Payload {
+            bytes: bytes.to_vec(),
+            checksum,
+        },
     }
 }
 
@@ -619,6 +785,14 @@ mod tests {
             assert_eq!(err.exit_code(), 2, "{err}");
         }
         assert!(Layout::new(64, 32767).is_ok());
+    }
+
+    #[test]
+    fn a_torn_slot_counts_as_corrupt() {
+        let mut tally = ipc_common::tally::Tally::new();
+        tally.record(&torn(b"half of one message, half of another"));
+        let summary = tally.summary();
+        assert_eq!((summary.received, summary.corrupt), (1, 1));
     }
 
     #[test]

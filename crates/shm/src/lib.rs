@@ -24,6 +24,7 @@
 #[allow(unsafe_code)]
 mod sys;
 
+pub mod cwire;
 pub mod handoff;
 pub mod segment;
 

@@ -30,6 +30,7 @@ use std::fmt;
 use std::ptr::NonNull;
 use std::sync::atomic::AtomicU32;
 
+use ipc_common::trace;
 use nix::errno::Errno;
 use nix::libc::{self, c_int};
 
@@ -62,7 +63,19 @@ pub struct ShmStat {
 pub fn shmget(key: i32, size: usize, flags: c_int) -> Result<ShmId, Errno> {
     // SAFETY: shmget takes only integers and touches no memory of ours.
     let id = unsafe { libc::shmget(key, size, flags) };
-    Errno::result(id).map(ShmId)
+    let result = Errno::result(id).map(ShmId);
+    trace::call(
+        || {
+            format!(
+                "shmget({}, {size}, {})",
+                trace::key(key),
+                trace::ipc_flags(flags)
+            )
+        },
+        &result,
+        ShmId::to_string,
+    );
+    result
 }
 
 /// Memory of a segment attached to this process (C: the pointer `shmat` returns), `len`
@@ -80,8 +93,13 @@ pub fn shmat(id: ShmId, len: usize) -> Result<Mapping, Errno> {
     // SAFETY: with a null address the kernel picks a free range and maps the segment there;
     // nothing of ours is overwritten. The result is (void *) -1 on failure.
     let addr = unsafe { libc::shmat(id.0, std::ptr::null(), 0) };
-    let addr = Errno::result(addr)?;
-    let addr = NonNull::new(addr.cast::<u8>()).ok_or(Errno::EFAULT)?;
+    let addr = Errno::result(addr);
+    trace::call(
+        || format!("shmat({id}, NULL, 0)"),
+        &addr,
+        |addr| trace::pointer(*addr as usize),
+    );
+    let addr = NonNull::new(addr?.cast::<u8>()).ok_or(Errno::EFAULT)?;
     Ok(Mapping { addr, len })
 }
 
@@ -93,6 +111,11 @@ pub fn shmdt(mapping: Mapping) -> Result<(), (Mapping, Errno)> {
     // Mapping hands out no references to its bytes, and `&AtomicU32`s borrow the Mapping,
     // which we own here.
     let rc = unsafe { libc::shmdt(mapping.addr.as_ptr().cast()) };
+    trace::call(
+        || format!("shmdt({})", trace::pointer(mapping.addr()),),
+        &Errno::result(rc),
+        c_int::to_string,
+    );
     match Errno::result(rc) {
         Ok(_) => Ok(()),
         Err(errno) => Err((mapping, errno)),
@@ -105,13 +128,30 @@ pub fn shmctl_stat(id: ShmId) -> Result<ShmStat, Errno> {
     let mut ds: libc::shmid_ds = unsafe { std::mem::zeroed() };
     // SAFETY: `ds` is a valid, writable shmid_ds for the whole call; IPC_STAT fills it.
     let rc = unsafe { libc::shmctl(id.0, libc::IPC_STAT, &mut ds) };
-    Errno::result(rc)?;
-    Ok(ShmStat {
+    let result = Errno::result(rc).map(|_| ShmStat {
         size: ds.shm_segsz,
         nattch: ds.shm_nattch as u64,
         cpid: ds.shm_cpid,
         mode: u32::from(ds.shm_perm.mode) & 0o777,
-    })
+    });
+    trace::call(
+        || {
+            let ds = match &result {
+                Ok(stat) => format!(
+                    "{{shm_perm={{mode={}}}, shm_segsz={}, shm_cpid={}, shm_nattch={}}}",
+                    trace::mode(stat.mode),
+                    stat.size,
+                    stat.cpid,
+                    stat.nattch
+                ),
+                Err(_) => "...".to_string(),
+            };
+            format!("shmctl({id}, IPC_STAT, {ds})")
+        },
+        &result,
+        |_| "0".to_string(),
+    );
+    result
 }
 
 /// C: `shmctl(id, IPC_RMID, NULL)` (shmctl(2)): marks the segment for removal. The kernel
@@ -119,7 +159,9 @@ pub fn shmctl_stat(id: ShmId) -> Result<ShmStat, Errno> {
 pub fn shmctl_rmid(id: ShmId) -> Result<(), Errno> {
     // SAFETY: IPC_RMID does not use the buffer argument; null is what C programs pass.
     let rc = unsafe { libc::shmctl(id.0, libc::IPC_RMID, std::ptr::null_mut()) };
-    Errno::result(rc).map(drop)
+    let result = Errno::result(rc).map(drop);
+    trace::call_zero(|| format!("shmctl({id}, IPC_RMID, NULL)"), &result);
+    result
 }
 
 impl Mapping {

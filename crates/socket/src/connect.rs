@@ -7,9 +7,8 @@
 //! Ctrl-C ends the client at once, and the helper dies with the process.
 
 use std::io::{self, ErrorKind};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::unix::fs::FileTypeExt;
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
@@ -77,7 +76,7 @@ pub fn connect_first(
 ) -> Result<(Stream, SocketAddr)> {
     let mut failures = Vec::new();
     for &addr in addrs {
-        match interruptible(move || TcpStream::connect_timeout(&addr, timeout))? {
+        match interruptible(move || crate::calls::tcp_connect(&addr, timeout))? {
             Ok(tcp) => return Ok((Stream::Tcp(tcp).prepare()?, addr)),
             Err(err) => failures.push((addr, err)),
         }
@@ -99,7 +98,7 @@ pub fn connect_unix(path: &Path) -> Result<Stream> {
         }
     }
     let target: PathBuf = path.to_path_buf();
-    match interruptible(move || UnixStream::connect(&target))? {
+    match interruptible(move || crate::calls::unix_connect(&target))? {
         Ok(unix) => Stream::Unix(unix).prepare(),
         Err(err) => Err(match err.kind() {
             ErrorKind::ConnectionRefused => Error::new(

@@ -31,6 +31,7 @@
 //! socket call we need, and `nix` gives us `poll` and `umask`.
 #![forbid(unsafe_code)]
 
+mod calls;
 pub mod client;
 pub mod connect;
 pub mod listener;

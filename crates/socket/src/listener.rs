@@ -58,7 +58,7 @@ impl Listener {
     pub fn bind_tcp(host: &str, port: u16) -> Result<Listener> {
         let host = host.trim_start_matches('[').trim_end_matches(']');
         let listener =
-            TcpListener::bind((host, port)).map_err(|err| bind_error(host, port, &err))?;
+            crate::calls::tcp_listen(host, port).map_err(|err| bind_error(host, port, &err))?;
         listener
             .set_nonblocking(true)
             .context("making the listening socket non-blocking")?;
@@ -92,13 +92,14 @@ impl Listener {
         loop {
             signals::wait_fd(self.as_fd(), PollFlags::POLLIN, None)?;
             let accepted = match self {
-                Listener::Tcp(listener) => listener
-                    .accept()
+                Listener::Tcp(listener) => crate::calls::tcp_accept(listener)
                     .map(|(tcp, addr)| (Stream::Tcp(tcp), Peer::Tcp(addr))),
-                Listener::Unix { listener, .. } => listener.accept().map(|(unix, _)| {
-                    *next_unix += 1;
-                    (Stream::Unix(unix), Peer::Unix(*next_unix))
-                }),
+                Listener::Unix { listener, .. } => {
+                    crate::calls::unix_accept(listener).map(|(unix, _)| {
+                        *next_unix += 1;
+                        (Stream::Unix(unix), Peer::Unix(*next_unix))
+                    })
+                }
             };
             match accepted {
                 Ok((stream, peer)) => return Ok((stream.prepare()?, peer)),

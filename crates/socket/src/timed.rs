@@ -105,7 +105,7 @@ impl Read for TimedReader<'_> {
             };
             wait(self.stream, PollFlags::POLLIN, timeout, why)?;
             // C: read(fd, buf, len); non-blocking, so a spurious wake-up is EAGAIN, not a hang.
-            let n = match (&*self.stream).read(buf) {
+            let n = match crate::calls::read(self.stream, buf) {
                 Ok(n) => n,
                 Err(err) if retry(&err) => continue,
                 Err(err) => return Err(err),
@@ -157,7 +157,7 @@ impl Write for TimedWriter<'_> {
             let why = stalled("has not read what we sent", self.timeout);
             let written = wait(self.stream, PollFlags::POLLOUT, Some(self.timeout), why)
                 // C: write(fd, buf, len); it may take only part of buf: write_all loops.
-                .and_then(|()| (&*self.stream).write(buf));
+                .and_then(|()| crate::calls::write(self.stream, buf));
             match written {
                 Err(err) if retry(&err) => continue,
                 Err(err) => {

@@ -29,6 +29,7 @@ use ipc_common::message::{Body, Message};
 use ipc_common::sender::Outbox;
 use ipc_common::{signals, wire, Context, Error, Result};
 
+use crate::calls;
 use crate::connect::{host_port, resolve};
 use crate::listener::bind_error;
 use crate::report::{describe, ClientTally};
@@ -44,7 +45,7 @@ const RECV_BUFFER: usize = 64 * 1024;
 /// C: `socket(AF_INET, SOCK_DGRAM, 0)` + `bind(host:port)`. Non-blocking: we wait in `poll`.
 pub fn bind_server(host: &str, port: u16) -> Result<UdpSocket> {
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    let socket = UdpSocket::bind((host, port)).map_err(|err| bind_error(host, port, &err))?;
+    let socket = calls::udp_bind((host, port)).map_err(|err| bind_error(host, port, &err))?;
     socket
         .set_nonblocking(true)
         .context("making the UDP socket non-blocking")?;
@@ -120,7 +121,7 @@ pub fn serve(socket: &UdpSocket, options: ServerOptions) -> (Served, Result<()>)
 fn recv_from(socket: &UdpSocket, buf: &mut [u8]) -> Result<(usize, SocketAddr)> {
     loop {
         signals::wait_fd(socket.as_fd(), PollFlags::POLLIN, None)?;
-        match socket.recv_from(buf) {
+        match calls::recv_from(socket, buf) {
             Ok(got) => return Ok(got),
             Err(err) if retry(&err) => {}
             Err(err) => return Err(Error::io("receiving a datagram", &err)),
@@ -142,7 +143,7 @@ fn send_ack(socket: &UdpSocket, ack: &Message, to: SocketAddr, buf: &mut Vec<u8>
                 "the socket's send buffer stayed full for 1 s",
             ));
         }
-        match socket.send_to(buf, to) {
+        match calls::send_to(socket, buf, to) {
             Ok(_) => return Ok(()),
             Err(err) if retry(&err) => {}
             Err(err) => return Err(Error::io("sending", &err)),
@@ -237,7 +238,7 @@ impl UdpClient {
                     "the socket's send buffer stayed full",
                 ));
             }
-            match self.socket.send(&self.out) {
+            match calls::send(&self.socket, &self.out) {
                 Ok(_) => return Ok(true),
                 Err(err) if err.kind() == ErrorKind::ConnectionRefused => return Ok(false),
                 Err(err) if retry(&err) => {}
@@ -255,7 +256,7 @@ impl UdpClient {
             if !signals::wait_fd(self.socket.as_fd(), PollFlags::POLLIN, Some(left))? {
                 return Ok(Reply::TimedOut);
             }
-            let len = match self.socket.recv(&mut self.buf) {
+            let len = match calls::recv(&self.socket, &mut self.buf) {
                 Ok(len) => len,
                 Err(err) if err.kind() == ErrorKind::ConnectionRefused => {
                     return Ok(Reply::Refused)
@@ -378,12 +379,10 @@ fn open_towards(addr: SocketAddr) -> Result<UdpSocket> {
         SocketAddr::V4(_) => (Ipv4Addr::UNSPECIFIED, 0).into(),
         SocketAddr::V6(_) => (Ipv6Addr::UNSPECIFIED, 0).into(),
     };
-    let socket = UdpSocket::bind(local).context("creating a UDP socket")?;
+    let socket = calls::udp_bind(local).context("creating a UDP socket")?;
     // C: connect(fd, &server_addr, len): fixes the peer, so send needs no address and the
     // kernel passes on ICMP errors (ECONNREFUSED) and only the server's datagrams.
-    socket
-        .connect(addr)
-        .context(format!("connecting the UDP socket to {addr}"))?;
+    calls::udp_connect(&socket, addr).context(format!("connecting the UDP socket to {addr}"))?;
     socket
         .set_nonblocking(true)
         .context("making the UDP socket non-blocking")?;

@@ -47,7 +47,7 @@ impl SocketPath {
         // C: old = umask(~mode & 0777); bind(...); umask(old). The process is still
         // single-threaded where files are concerned (ctrlc's thread creates none).
         let old = umask(UmaskMode::from_bits_truncate(!mode.0 & 0o777));
-        let bound = UnixListener::bind(path);
+        let bound = crate::calls::unix_listen(path);
         umask(old);
         let listener = bound.map_err(|err| {
             let error = Error::io(format!("binding the Unix socket {}", path.display()), &err);

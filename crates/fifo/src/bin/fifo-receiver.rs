@@ -11,6 +11,7 @@
 //!   fifo-receiver                        # /tmp/my_fifo, one sender
 //!   fifo-receiver --path /tmp/f --senders 4
 //!   fifo-receiver --mode 0666            # accept/create the tutorial's world-open FIFO
+//!   fifo-receiver --wire c               # from c/build/fifo_writer: one line per message
 //!
 //! Other end: `fifo-sender`. Run both: `fifo-receiver` in one terminal, `fifo-sender` in
 //! another (either may start first), or `make demo-fifo`.
@@ -25,9 +26,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{self, ModeArg, ReceiverArgs, DEFAULT_FIFO_PATH};
+use ipc_common::cli::{self, ModeArg, ReceiverArgs, TraceArg, DEFAULT_FIFO_PATH};
 use ipc_common::receiver::Inbox;
 use ipc_common::{error, signals, Result};
+use ipc_fifo::cwire::{self, Wire, WireArg};
 use ipc_fifo::{receive, Fifo, CREATED, PERMISSIONS_OK};
 
 const PROGRAM: &str = "fifo-receiver";
@@ -43,6 +45,10 @@ struct Args {
     mode: ModeArg,
     #[command(flatten)]
     receiver: ReceiverArgs,
+    #[command(flatten)]
+    wire: WireArg,
+    #[command(flatten)]
+    trace: TraceArg,
 }
 
 fn main() -> ExitCode {
@@ -51,6 +57,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<()> {
+    args.trace.apply();
     signals::install()?;
     args.mode.mode.warn_if_open(PROGRAM);
     // C: mkfifo(path, mode), after checking what is already there.
@@ -65,7 +72,10 @@ fn run(args: &Args) -> Result<()> {
     );
     // C: open(path, O_RDONLY) and read() until the sender's End (N Ends with --senders N).
     let mut inbox = Inbox::new("Data From Named Pipe Is: ", &args.receiver);
-    let outcome = receive(&mut fifo, &mut inbox);
+    let outcome = match args.wire.wire {
+        Wire::Bincode => receive(&mut fifo, &mut inbox),
+        Wire::C => cwire::receive(&mut fifo, &mut inbox),
+    };
     inbox.finish(outcome)
     // `fifo` is dropped here: C: unlink(path), if we created it.
 }

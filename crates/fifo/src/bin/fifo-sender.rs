@@ -13,6 +13,8 @@
 //!   fifo-sender --message hello --message world
 //!   fifo-sender --count 5000 --size 1000 # generated messages the receiver verifies
 //!   fifo-sender --timeout 5              # give up if no receiver opens within 5 s
+//!   fifo-sender --allow-split --count 2000 --size 6000   # the experiment: run two at once
+//!   fifo-sender --wire c                 # to c/build/fifo_reader: one line per message
 //!
 //! Other end: `fifo-receiver`. Run both: `fifo-receiver` in one terminal, `fifo-sender` in
 //! another (either may start first), or `make demo-fifo`.
@@ -29,10 +31,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use ipc_common::cli::{self, MessageSource, ModeArg, DEFAULT_FIFO_PATH};
+use ipc_common::cli::{self, MessageSource, ModeArg, TraceArg, DEFAULT_FIFO_PATH};
 use ipc_common::message::Message;
 use ipc_common::sender::run_sender;
 use ipc_common::{error, signals, Result};
+use ipc_fifo::cwire::{self, Wire, WireArg};
 use ipc_fifo::{check_fits, Fifo, FifoWriter, CREATED, PERMISSIONS_OK};
 
 const PROGRAM: &str = "fifo-sender";
@@ -54,6 +57,14 @@ struct Args {
     timeout: Option<Duration>,
     #[command(flatten)]
     source: MessageSource,
+    /// Experiment: write messages larger than PIPE_BUF in pieces instead of refusing them, so
+    /// that several senders interleave
+    #[arg(long)]
+    allow_split: bool,
+    #[command(flatten)]
+    wire: WireArg,
+    #[command(flatten)]
+    trace: TraceArg,
 }
 
 fn main() -> ExitCode {
@@ -62,8 +73,19 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<()> {
+    args.trace.apply();
     signals::install()?;
-    check_sizes(&args.source)?;
+    if args.wire.wire == Wire::C {
+        cwire::check_source(&args.source)?;
+    } else if args.allow_split {
+        eprintln!(
+            "{PROGRAM}: --allow-split: messages over PIPE_BUF ({} bytes) go in pieces; with \
+             several senders, watch the receiver fail on mixed-up frames",
+            ipc_fifo::PIPE_BUF
+        );
+    } else {
+        check_sizes(&args.source)?;
+    }
     args.mode.mode.warn_if_open(PROGRAM);
     // C: mkfifo(path, mode), if nothing is there yet; else check what is.
     let mut fifo = Fifo::open_or_create(&args.path, args.mode.mode, PROGRAM)?;
@@ -80,6 +102,12 @@ fn run(args: &Args) -> Result<()> {
     eprintln!("{PROGRAM}: a receiver opened {}", fifo.path().display());
     // C: write(fd, buf, n) per message; close(fd) and unlink(path) when `out` is dropped.
     let mut out = FifoWriter::new(fifo, fd, true);
+    if args.allow_split {
+        out = out.allow_split();
+    }
+    if args.wire.wire == Wire::C {
+        out = out.c_wire();
+    }
     let sent = run_sender(&args.source, PROMPT, &mut out)?;
     if args.source.count.is_some() {
         eprintln!(

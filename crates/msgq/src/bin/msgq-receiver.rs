@@ -19,6 +19,7 @@
 //!   msgq-receiver --type -3                     # priority order over types 1..3
 //!   msgq-receiver --nowait                      # drain everything there and exit (IPC_NOWAIT)
 //!   msgq-receiver --posix --name /ipc-pairs     # POSIX: mq_receive, mq_unlink
+//!   msgq-receiver --wire c                      # from c/build/msgq_sender: text + NUL
 //!
 //! Other end: `msgq-sender` (started before or after us). Both at once: `make demo-msgq`.
 #![forbid(unsafe_code)]
@@ -26,9 +27,10 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{self, ReceiverArgs};
+use ipc_common::cli::{self, ReceiverArgs, TraceArg};
 use ipc_common::receiver::Inbox;
 use ipc_common::{error, signals, Result};
+use ipc_msgq::cwire::WireArg;
 use ipc_msgq::{Queue, QueueArgs, Role};
 
 /// Take messages out of a message queue, print each text and a summary, remove the queue.
@@ -51,6 +53,10 @@ struct Args {
     /// Take everything queued (of --type) and exit instead of waiting (IPC_NOWAIT / O_NONBLOCK)
     #[arg(long)]
     nowait: bool,
+    #[command(flatten)]
+    wire: WireArg,
+    #[command(flatten)]
+    trace: TraceArg,
 }
 
 fn main() -> ExitCode {
@@ -59,6 +65,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<()> {
+    args.trace.apply();
     signals::install()?;
     args.queue.mode.mode.warn_if_open("msgq-receiver");
     let mut inbox = Inbox::new("You wrote: ", &args.receiver);
@@ -75,6 +82,9 @@ fn run(args: &Args) -> Result<()> {
         }
         Err(err) => return inbox.finish(Err(err)),
     };
+    if let Err(err) = queue.set_wire(args.wire.wire) {
+        return inbox.finish(Err(err));
+    }
     if args.nowait {
         eprintln!("msgq-receiver: draining {}: {}", queue, queue.details());
     } else {

@@ -15,6 +15,7 @@
 //!   msgq-sender --count 100 --size 64 --type 2   # generated messages, all of type 2
 //!   msgq-sender --key 0x4d2 --nowait ...         # a full queue is an error, not a wait
 //!   msgq-sender --posix --name /ipc-pairs --priority 5 --message hi   # POSIX: mq_send
+//!   msgq-sender --wire c                         # to c/build/msgq_receiver: text + NUL
 //!
 //! Other end: `msgq-receiver` (same `--key`, or `--posix --name`), started before or after.
 //! Both at once: `make demo-msgq`.
@@ -23,9 +24,10 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{self, MessageSource};
+use ipc_common::cli::{self, MessageSource, TraceArg};
 use ipc_common::sender::run_sender;
 use ipc_common::{error, signals, Result};
+use ipc_msgq::cwire::{self, Wire, WireArg};
 use ipc_msgq::{Queue, QueueArgs, QueueOutbox, Role, MQ_PRIO_MAX};
 
 /// Put messages into a message queue (System V by default, POSIX with --posix) and exit.
@@ -47,6 +49,10 @@ struct Args {
     /// Fail with "queue full" instead of waiting for room (IPC_NOWAIT / O_NONBLOCK)
     #[arg(long)]
     nowait: bool,
+    #[command(flatten)]
+    wire: WireArg,
+    #[command(flatten)]
+    trace: TraceArg,
 }
 
 /// The tutorial's prompt for each line typed at a terminal.
@@ -58,9 +64,14 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<()> {
+    args.trace.apply();
     signals::install()?;
     args.queue.mode.mode.warn_if_open("msgq-sender");
-    let queue = Queue::open_or_create(&args.queue, Role::Sender, "msgq-sender")?;
+    if args.wire.wire == Wire::C {
+        cwire::check_source(&args.source)?;
+    }
+    let mut queue = Queue::open_or_create(&args.queue, Role::Sender, "msgq-sender")?;
+    queue.set_wire(args.wire.wire)?;
     let verb = if queue.created() { "created" } else { "opened" };
     eprintln!("msgq-sender: {verb} {queue}: {}", queue.details());
     let tag = if args.queue.posix {

@@ -27,8 +27,9 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli;
+use ipc_common::cli::{self, TraceArg};
 use ipc_common::signals::{self, Interruptible};
+use ipc_common::trace::TracedFd;
 use ipc_common::{error, Error, Result};
 use ipc_pipe::sys::{fork, Forked};
 use ipc_pipe::ChildGuard;
@@ -43,6 +44,8 @@ struct Args {
     /// Write TEXT instead of reading a line from standard input
     #[arg(long, value_name = "TEXT")]
     message: Option<String>,
+    #[command(flatten)]
+    trace: TraceArg,
 }
 
 fn main() -> ExitCode {
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<()> {
+    args.trace.apply();
     let (read_end, write_end) = ipc_pipe::create()?;
     eprintln!("Pipe Created Successfully...");
     eprintln!(
@@ -87,7 +91,7 @@ fn parent(write_end: OwnedFd, mut child: ChildGuard, args: &Args) -> Result<()> 
             ),
         ));
     }
-    let mut pipe = Interruptible::new(write_end);
+    let mut pipe = TracedFd::new(write_end);
     pipe.write_all(text.as_bytes())
         .map_err(|err| signals::io_context(err, "writing to the pipe"))?;
     drop(pipe); // close(fds[1]): the child's read now ends with EOF after the text
@@ -106,7 +110,7 @@ fn child(read_end: OwnedFd) -> Result<()> {
     signals::install()?;
     eprintln!("Child Process");
     let mut data = Vec::new();
-    Interruptible::new(read_end)
+    TracedFd::new(read_end)
         .take(MAX_LINE as u64)
         .read_to_end(&mut data)
         .map_err(|err| signals::io_context(err, "reading the pipe"))?;

@@ -15,10 +15,11 @@ use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{self, ReceiverArgs};
+use ipc_common::cli::{self, ReceiverArgs, TraceArg};
 use ipc_common::receiver::Inbox;
-use ipc_common::signals::{self, Interruptible};
+use ipc_common::signals;
 use ipc_common::stream::{receive_all, FrameReader};
+use ipc_common::trace::TracedFd;
 use ipc_common::{error, Error, Result};
 
 /// Read framed messages from a pipe on standard input; print each text and a summary.
@@ -27,6 +28,8 @@ use ipc_common::{error, Error, Result};
 struct Args {
     #[command(flatten)]
     receiver: ReceiverArgs,
+    #[command(flatten)]
+    trace: TraceArg,
 }
 
 fn main() -> ExitCode {
@@ -35,13 +38,14 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<()> {
+    args.trace.apply();
     signals::install()?;
     let stdin = io::stdin();
     if stdin.is_terminal() {
         return Err(Error::usage("reading standard input", "it is a terminal, not a pipe")
             .with_hint("run pipe-sender (it starts pipe-receiver on a pipe), or: pipe-sender --stdout | pipe-receiver"));
     }
-    let mut pipe = FrameReader::new(Interruptible::new(stdin), "reading the pipe");
+    let mut pipe = FrameReader::new(TracedFd::new(stdin), "reading the pipe");
     let mut inbox = Inbox::new("You wrote: ", &args.receiver);
     let outcome = receive_all(&mut pipe, &mut inbox);
     inbox.finish(outcome)

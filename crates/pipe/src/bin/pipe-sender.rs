@@ -20,10 +20,11 @@ use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{self, MessageSource};
+use ipc_common::cli::{self, MessageSource, TraceArg};
 use ipc_common::sender::run_sender;
-use ipc_common::signals::{self, Interruptible};
+use ipc_common::signals;
 use ipc_common::stream::FrameWriter;
+use ipc_common::trace::TracedFd;
 use ipc_common::{error, Error, Result};
 use ipc_pipe::{sibling_program, ChildGuard};
 
@@ -36,6 +37,8 @@ struct Args {
     /// Write the framed messages to standard output instead (for `| pipe-receiver`)
     #[arg(long)]
     stdout: bool,
+    #[command(flatten)]
+    trace: TraceArg,
 }
 
 /// The tutorial's prompt for each line typed at a terminal.
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<()> {
+    args.trace.apply();
     signals::install()?;
     if args.stdout {
         return send_to_stdout(&args.source);
@@ -61,7 +65,7 @@ fn run(args: &Args) -> Result<()> {
     );
 
     let mut pipe = FrameWriter::new(
-        Interruptible::new(write_end),
+        TracedFd::new(write_end),
         "writing to the pipe",
         "the receiver closed the pipe",
     );
@@ -95,7 +99,7 @@ fn send_to_stdout(source: &MessageSource) -> Result<()> {
         .with_hint("pipe it into the receiver: pipe-sender --stdout | pipe-receiver"));
     }
     let mut pipe = FrameWriter::new(
-        Interruptible::new(stdout),
+        TracedFd::new(stdout),
         "writing to standard output",
         "the reader closed the pipe",
     );

@@ -12,6 +12,11 @@
 //! Usage:
 //!   sem-mutex --char X & sem-mutex --char O     # two at once, in one terminal
 //!   sem-mutex [--key K] [--char C] [--rounds N] [--hold-ms MS] [--pause-ms MS]
+//!   sem-mutex --no-lock --char X & sem-mutex --no-lock --char O   # the experiment
+//!
+//! The experiment `--no-lock` skips the P and the V (the set is still joined and removed as
+//! usual): both instances then walk into the critical section whenever they like, and the
+//! output shows pairs broken up (`XOXO`, `XOOX`): what the semaphore was there to prevent.
 //! Other end: another sem-mutex with the same key. Both at once: `make demo-sem`.
 #![forbid(unsafe_code)]
 
@@ -20,7 +25,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use ipc_common::cli::{self, KeyArg, ModeArg};
+use ipc_common::cli::{self, KeyArg, ModeArg, TraceArg};
 use ipc_common::{error, signals, Error, Result};
 use ipc_sem::mutex::{pause, Left, SharedMutex};
 
@@ -44,6 +49,12 @@ struct Args {
     /// Milliseconds spent outside it between two rounds
     #[arg(long, value_name = "MS", default_value_t = 50)]
     pause_ms: u64,
+    /// Experiment: enter the critical section without the semaphore (no P, no V) and watch
+    /// the pairs interleave
+    #[arg(long)]
+    no_lock: bool,
+    #[command(flatten)]
+    trace: TraceArg,
 }
 
 fn main() -> ExitCode {
@@ -52,10 +63,17 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<()> {
+    args.trace.apply();
     signals::install()?;
     args.mode.mode.warn_if_open("sem-mutex");
     let me = args.character;
     let mutex = join(args)?;
+    if args.no_lock {
+        eprintln!(
+            "sem-mutex {me}: --no-lock: entering the critical section without P/V; \
+             watch for broken pairs such as XOXO"
+        );
+    }
 
     let mut out = io::stdout().lock();
     let show = |out: &mut io::StdoutLock<'_>| -> Result<()> {
@@ -64,7 +82,12 @@ fn run(args: &Args) -> Result<()> {
             .map_err(|err| Error::io("writing to standard output", &err))
     };
     for _ in 0..args.rounds {
-        let held = mutex.lock()?; // P: semop({MUTEX, -1, SEM_UNDO})
+        // P: semop({MUTEX, -1, SEM_UNDO}), unless the experiment skips it.
+        let held = if args.no_lock {
+            None
+        } else {
+            Some(mutex.lock()?)
+        };
         show(&mut out)?;
         pause(Duration::from_millis(args.hold_ms))?;
         show(&mut out)?;

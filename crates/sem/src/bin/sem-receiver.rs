@@ -16,7 +16,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{self, KeyArg, ModeArg, ReceiverArgs};
+use ipc_common::cli::{self, KeyArg, ModeArg, ReceiverArgs, TraceArg};
 use ipc_common::receiver::Inbox;
 use ipc_common::{error, signals, Message, Result};
 use ipc_sem::pair::{SignalReceiver, Taken};
@@ -31,6 +31,8 @@ struct Args {
     mode: ModeArg,
     #[command(flatten)]
     receiver: ReceiverArgs,
+    #[command(flatten)]
+    trace: TraceArg,
 }
 
 fn main() -> ExitCode {
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<()> {
+    args.trace.apply();
     signals::install()?;
     args.mode.mode.warn_if_open("sem-receiver");
     let receiver = SignalReceiver::create("sem-receiver", args.key.key, args.mode.mode)?;

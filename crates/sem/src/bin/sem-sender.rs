@@ -17,7 +17,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{self, KeyArg, MessageSource};
+use ipc_common::cli::{self, KeyArg, MessageSource, TraceArg};
 use ipc_common::sender::run_sender;
 use ipc_common::{error, signals, Result};
 use ipc_sem::pair::SignalSender;
@@ -30,6 +30,8 @@ struct Args {
     key: KeyArg,
     #[command(flatten)]
     source: MessageSource,
+    #[command(flatten)]
+    trace: TraceArg,
 }
 
 /// The tutorial's prompt for each line typed at a terminal.
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<()> {
+    args.trace.apply();
     signals::install()?;
     let mut sender = SignalSender::open("sem-sender", args.key.key)?;
     eprintln!(

@@ -7,7 +7,14 @@
 //! `printf("Memory attached at %X\n", ...)`, `printf("You wrote: %s", ...)` per message,
 //! `shmdt`, and `shmctl(shmid, IPC_RMID, 0)` at the end (here also for the semaphores).
 //!
-//! Usage: `shm-receiver [--key K] [--slot-size BYTES] [--slots S] [--senders N]`
+//! Usage: `shm-receiver [--key K] [--slot-size BYTES] [--slots S] [--senders N] [--no-sync]`
+//!
+//! `--wire c` speaks c/shm_sender.c's layout instead (one NUL-terminated text in a 1024-byte
+//! segment, semaphores EMPTY and FULL), to pair with the C sender.
+//!
+//! `--no-sync` is an experiment: no semaphores, the receiver copies whatever a slot holds
+//! every millisecond (as the tutorial's polling receiver does, minus its flag), and the
+//! summary counts what goes wrong: lost, duplicated and corrupt (torn) messages.
 //! Other end: `shm-sender` with the same `--key`, `--slot-size` and `--slots`.
 //! Both at once: `make demo-shm`.
 //!
@@ -19,9 +26,10 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{self, parse_size, KeyArg, ModeArg, ReceiverArgs};
+use ipc_common::cli::{self, parse_size, KeyArg, ModeArg, ReceiverArgs, TraceArg};
 use ipc_common::receiver::Inbox;
 use ipc_common::{error, signals, Result};
+use ipc_shm::cwire::{CChannel, Wire, WireArg};
 use ipc_shm::{Channel, Layout, ShmReader};
 
 /// Read messages out of System V shared memory, written there by shm-sender.
@@ -38,8 +46,16 @@ struct Args {
     /// Number of slots: 1 is the tutorial's single buffer, more let both ends run at once
     #[arg(long, value_name = "S", default_value_t = 1)]
     slots: u32,
+    /// Experiment: skip the semaphore handoff (no waiting, no signalling) and count the torn,
+    /// repeated and lost reads in the summary; both ends need it
+    #[arg(long)]
+    no_sync: bool,
     #[command(flatten)]
     receiver: ReceiverArgs,
+    #[command(flatten)]
+    wire: WireArg,
+    #[command(flatten)]
+    trace: TraceArg,
 }
 
 fn main() -> ExitCode {
@@ -48,13 +64,25 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<()> {
+    args.trace.apply();
     signals::install()?;
+    if args.wire.wire == Wire::C {
+        return receive_from_c(args);
+    }
     let layout = Layout::new(args.slot_size, args.slots)?;
     let channel = Channel::attach("shm-receiver", args.key.key, layout, args.mode.mode)?;
     if channel.created() {
         args.mode.mode.warn_if_open("shm-receiver");
     }
-    let mut reader = ShmReader::new(channel)?;
+    let mut reader = if args.no_sync {
+        eprintln!(
+            "shm-receiver: --no-sync: copying a slot every millisecond without waiting for the \
+             sender; expect lost, duplicated and corrupt messages in the summary"
+        );
+        ShmReader::unsynchronised(channel)?
+    } else {
+        ShmReader::new(channel)?
+    };
     announce(&reader);
     let mut inbox = Inbox::new("You wrote: ", &args.receiver);
     let outcome = receive(&mut reader, &mut inbox);
@@ -69,6 +97,34 @@ fn receive(reader: &mut ShmReader, inbox: &mut Inbox) -> Result<()> {
             return Ok(());
         }
     }
+}
+
+/// `--wire c`: the C programs' one 1024-byte text buffer and two semaphores
+/// (c/shm_receiver.c): create both, print each text until `end`, remove both.
+fn receive_from_c(args: &Args) -> Result<()> {
+    let mut channel = CChannel::create("shm-receiver", args.key.key, args.mode.mode)?;
+    args.mode.mode.warn_if_open("shm-receiver");
+    let segment = channel.segment();
+    eprintln!(
+        "shm-receiver: created the C layout's segment key {} (id {}, {} bytes) and semaphore set id {}",
+        segment.key(),
+        segment.id(),
+        segment.size(),
+        channel.semaphores().id()
+    );
+    eprintln!("Memory attached at {:#018x}", segment.addr());
+    eprintln!(
+        "shm-receiver: waiting for shm-sender on key {}",
+        segment.key()
+    );
+    let mut inbox = Inbox::new("You wrote: ", &args.receiver);
+    let outcome = (|| loop {
+        if inbox.take(&channel.next_message()?)? {
+            return Ok(());
+        }
+    })();
+    inbox.finish(outcome)
+    // `channel` is dropped here: shmdt, IPC_RMID of the segment and of the semaphores.
 }
 
 /// The tutorial's `Memory attached at %X` (with the full 64-bit address), and the ready line.

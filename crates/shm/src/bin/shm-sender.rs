@@ -12,6 +12,8 @@
 //!   shm-sender [--key K] [--slot-size BYTES] [--slots S]     # type lines; `end` finishes
 //!   shm-sender --message hello --message world
 //!   shm-sender --count 100000 --size 1000 --slots 8 --slot-size 2048
+//!   shm-sender --no-sync --count 2000 --size 900   # the experiment (receiver: --no-sync too)
+//!   shm-sender --wire c                  # to c/build/shm_receiver: one text in 1024 bytes
 //! Other end: `shm-receiver` with the same `--key`, `--slot-size` and `--slots`.
 //! Both at once: `make demo-shm`.
 #![forbid(unsafe_code)]
@@ -19,9 +21,10 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{self, parse_size, KeyArg, MessageSource, ModeArg};
+use ipc_common::cli::{self, parse_size, KeyArg, MessageSource, ModeArg, TraceArg};
 use ipc_common::sender::run_sender;
 use ipc_common::{error, signals, Result};
+use ipc_shm::cwire::{self, CChannel, Wire, WireArg};
 use ipc_shm::{Channel, Layout, ShmWriter};
 
 /// Write messages into System V shared memory, one per slot, for shm-receiver.
@@ -38,8 +41,16 @@ struct Args {
     /// Number of slots: 1 is the tutorial's single buffer, more let both ends run at once
     #[arg(long, value_name = "S", default_value_t = 1)]
     slots: u32,
+    /// Experiment: skip the semaphore handoff (no waiting, no signalling) and count the torn,
+    /// repeated and lost reads in the summary; both ends need it
+    #[arg(long)]
+    no_sync: bool,
     #[command(flatten)]
     source: MessageSource,
+    #[command(flatten)]
+    wire: WireArg,
+    #[command(flatten)]
+    trace: TraceArg,
 }
 
 /// The tutorial's prompt for each line typed at a terminal.
@@ -51,7 +62,11 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<()> {
+    args.trace.apply();
     signals::install()?;
+    if args.wire.wire == Wire::C {
+        return send_to_c(args);
+    }
     let layout = Layout::new(args.slot_size, args.slots)?;
     let channel = Channel::attach("shm-sender", args.key.key, layout, args.mode.mode)?;
     if channel.created() {
@@ -59,7 +74,12 @@ fn run(args: &Args) -> Result<()> {
     }
     // Register as a sender before saying we are attached: from then on the receiver counts us,
     // and notices if we die without our End.
-    let mut writer = ShmWriter::new(channel)?;
+    let mut writer = if args.no_sync {
+        eprintln!("shm-sender: --no-sync: overwriting the slots without waiting for the receiver");
+        ShmWriter::unsynchronised(channel)?
+    } else {
+        ShmWriter::new(channel)?
+    };
     announce("shm-sender", writer.channel());
     let sent = run_sender(&args.source, PROMPT, &mut writer)?;
     let receiver = writer.finish()?;
@@ -71,6 +91,23 @@ fn run(args: &Args) -> Result<()> {
     } else {
         eprintln!("shm-sender: sent {} message(s) and the End", sent.messages);
     }
+    Ok(())
+}
+
+/// `--wire c`: the C programs' one 1024-byte text buffer and two semaphores (c/shm_sender.c).
+fn send_to_c(args: &Args) -> Result<()> {
+    cwire::check_source(&args.source)?;
+    let mut channel = CChannel::open("shm-sender", args.key.key)?;
+    eprintln!(
+        "shm-sender: found the C layout's segment key {} (id {}, {} bytes) and semaphore set id {}",
+        channel.segment().key(),
+        channel.segment().id(),
+        channel.segment().size(),
+        channel.semaphores().id()
+    );
+    eprintln!("Memory attached at {:#018x}", channel.segment().addr());
+    let sent = run_sender(&args.source, PROMPT, &mut channel)?;
+    eprintln!("shm-sender: sent {} message(s) and `end`", sent.messages);
     Ok(())
 }
 

@@ -25,7 +25,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use ipc_common::cli::{self, MessageSource, DEFAULT_PORT};
+use ipc_common::cli::{self, MessageSource, TraceArg, DEFAULT_PORT};
 use ipc_common::sender::run_sender;
 use ipc_common::{error, signals, Error, Result};
 use ipc_socket::client::AckedStream;
@@ -55,6 +55,8 @@ struct Args {
     timeout: Duration,
     #[command(flatten)]
     source: MessageSource,
+    #[command(flatten)]
+    trace: TraceArg,
 }
 
 /// The prompt for each line typed at a terminal.
@@ -66,6 +68,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<()> {
+    args.trace.apply();
     signals::install()?;
     if args.udp {
         return run_udp(args);

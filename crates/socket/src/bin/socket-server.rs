@@ -28,7 +28,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use ipc_common::cli::{self, ModeArg, DEFAULT_MODE, DEFAULT_PORT};
+use ipc_common::cli::{self, ModeArg, TraceArg, DEFAULT_MODE, DEFAULT_PORT};
 use ipc_common::{error, signals, Error, Result};
 use ipc_socket::report::{self, print_line};
 use ipc_socket::server::{self, ServerOptions};
@@ -59,6 +59,8 @@ struct Args {
     // --mode: the permission bits of the socket file (with --unix only).
     #[command(flatten)]
     mode: ModeArg,
+    #[command(flatten)]
+    trace: TraceArg,
 }
 
 fn main() -> ExitCode {
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<()> {
+    args.trace.apply();
     signals::install()?;
     if args.unix.is_none() && args.mode.mode != DEFAULT_MODE {
         return Err(

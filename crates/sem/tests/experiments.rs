@@ -1,0 +1,159 @@
+//! The porting kit's sem tests: `--no-lock` breaks the critical section on purpose (and the
+//! breakage shows in the output), and `--trace` shows semget/semctl/semop in C notation.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ipc_testkit::{
+    assert_gone, assert_no_sysv_objects, run, unique_key, unique_path, Running, WATCHDOG,
+};
+use nix::sys::signal::Signal;
+
+/// Starts sem-mutex with its stdout appended to `out` (shared by both instances, so the file
+/// shows the order in which they printed) and its stderr captured by `Running`.
+fn mutex(key: i32, out: &Path, args: &[&str]) -> Running {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(r#"out=$1; shift; exec "$@" >>"$out""#)
+        .arg("sh")
+        .arg(out)
+        .arg(env!("CARGO_BIN_EXE_sem-mutex"))
+        .arg("--key")
+        .arg(key.to_string())
+        .args(args)
+        .stdin(Stdio::null());
+    Running::start(cmd, None)
+}
+
+/// The characters both instances printed, in order.
+fn printed(out: &Path) -> String {
+    std::fs::read_to_string(out)
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// Waits until `out` holds `needle`.
+fn wait_for_output(out: &Path, needle: &str) {
+    let deadline = Instant::now() + WATCHDOG;
+    while !printed(out).contains(needle) {
+        assert!(
+            Instant::now() < deadline,
+            "{needle:?} never appeared in {}",
+            out.display()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Removes the shared output file even when the test fails.
+struct Remove<'a>(&'a Path);
+
+impl Drop for Remove<'_> {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.0);
+    }
+}
+
+#[test]
+fn without_the_lock_a_second_instance_enters_while_the_first_is_inside() {
+    let key = unique_key();
+    let out = unique_path("nolock");
+    let _remove = Remove(&out);
+    // X enters (prints X) and stays inside for a minute: long enough for anything to happen.
+    let mut x = mutex(
+        key,
+        &out,
+        &[
+            "--no-lock",
+            "--char",
+            "X",
+            "--rounds",
+            "1",
+            "--hold-ms",
+            "60000",
+        ],
+    );
+    x.wait_for_stderr("--no-lock", WATCHDOG);
+    wait_for_output(&out, "X");
+    // O walks in and out while X is still inside: with the semaphore it would have to wait.
+    let o = mutex(
+        key,
+        &out,
+        &[
+            "--no-lock",
+            "--char",
+            "O",
+            "--rounds",
+            "1",
+            "--hold-ms",
+            "0",
+            "--pause-ms",
+            "0",
+        ],
+    );
+    o.finish(WATCHDOG).assert_code(0).assert_no_panic();
+    assert_eq!(
+        printed(&out),
+        "XOO",
+        "O's pair landed inside X's: the critical section was not protected"
+    );
+    // X is still inside; stop it. The last one out removes the set as usual.
+    x.signal(Signal::SIGINT);
+    let done = x.finish(Duration::from_secs(5));
+    done.assert_code(130).assert_no_panic();
+    assert_no_sysv_objects(key);
+    drop(_remove);
+    assert_gone(&out);
+}
+
+#[test]
+fn trace_shows_semget_semctl_and_each_p_and_v() {
+    let key = unique_key();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sem-mutex"));
+    cmd.args([
+        "--trace",
+        "--key",
+        &key.to_string(),
+        "--rounds",
+        "1",
+        "--hold-ms",
+        "0",
+        "--pause-ms",
+        "0",
+    ]);
+    let done = run(cmd, b"");
+    done.assert_code(0).assert_no_panic();
+    assert_eq!(done.stdout, "OO");
+    let err = &done.stderr;
+    let prefix = format!(
+        "semget(0x{:08x}, 2, 0600|IPC_CREAT|IPC_EXCL) = ",
+        key as u32
+    );
+    let id = err
+        .lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no {prefix:?} in:\n{err}"));
+    let expected = [
+        format!("semctl({id}, 0, SETVAL, 1) = 0"),
+        format!("semctl({id}, 1, SETVAL, 0) = 0"),
+        // P on entering: {MUTEX, -1, SEM_UNDO}
+        format!("semop({id}, [{{sem_num=0, sem_op=-1, sem_flg=SEM_UNDO}}], 1) = 0"),
+        format!("semctl({id}, 0, IPC_RMID) = 0"),
+    ];
+    for line in &expected {
+        assert!(err.lines().any(|l| l == line), "no `{line}` in:\n{err}");
+    }
+    // V on leaving: {MUTEX, +1, SEM_UNDO}, bounded with semtimedop so Ctrl-C cannot hang it.
+    let v = format!(
+        "semtimedop({id}, [{{sem_num=0, sem_op=1, sem_flg=SEM_UNDO}}], 1, {{tv_sec=0, tv_nsec="
+    );
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with(&v) && l.ends_with("}) = 0")),
+        "no V in:\n{err}"
+    );
+    assert_no_sysv_objects(key);
+}

@@ -1,0 +1,383 @@
+//! The socket calls of this crate, each wrapped once so that `--trace` shows it in C notation,
+//! as `strace` would: `socket`, `setsockopt`, `bind`, `listen`, `accept4`, `connect`, `read`,
+//! `write`, `recvfrom`, `sendto`, `send`, `recv`.
+//!
+//! std makes these calls, sometimes several in one method: `TcpListener::bind` is
+//! `socket(..., SOCK_STREAM|SOCK_CLOEXEC, ...)` + `setsockopt(SO_REUSEADDR)` + `bind` +
+//! `listen(fd, 128)`, and `UdpSocket::bind` is `socket` + `bind`. When such a method succeeds
+//! we show each of its calls with the descriptor and address it produced; when it fails we
+//! cannot tell which of them failed (std closes the socket), and show the one that fails in
+//! practice (`bind`: EADDRINUSE, EACCES, EADDRNOTAVAIL; `connect`: ECONNREFUSED) with `-1` for
+//! the descriptor. Same signatures as std's, so the other modules call these instead.
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
+use std::os::fd::{AsFd, AsRawFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::Path;
+use std::time::Duration;
+
+use ipc_common::trace;
+use nix::errno::Errno;
+
+use crate::stream::Stream;
+
+/// How a std I/O result ends a trace line: the value, or `-1 ERRNO (description)`.
+fn result<T>(result: &io::Result<T>, ok: impl FnOnce(&T) -> String) -> String {
+    match result {
+        Ok(value) => ok(value),
+        Err(err) => match err.raw_os_error() {
+            Some(code) => trace::failure(Errno::from_raw(code)),
+            None => format!("-1 ({err})"),
+        },
+    }
+}
+
+/// A socket address as strace shows it: `{sa_family=AF_INET, sin_port=htons(9734), ...}`.
+fn sockaddr(addr: &SocketAddr) -> String {
+    match addr {
+        SocketAddr::V4(v4) => format!(
+            "{{sa_family=AF_INET, sin_port=htons({}), sin_addr=inet_addr(\"{}\")}}",
+            v4.port(),
+            v4.ip()
+        ),
+        SocketAddr::V6(v6) => format!(
+            "{{sa_family=AF_INET6, sin6_port=htons({}), sin6_addr=inet_pton(\"{}\")}}",
+            v6.port(),
+            v6.ip()
+        ),
+    }
+}
+
+/// `sizeof` the C struct of the address: `struct sockaddr_in` or `struct sockaddr_in6`.
+fn socklen(addr: &SocketAddr) -> u32 {
+    if addr.is_ipv4() {
+        16
+    } else {
+        28
+    }
+}
+
+/// The address and its length, as the last two arguments of `bind`, `connect`, `sendto`.
+fn addr(addr: &SocketAddr) -> String {
+    format!("{}, {}", sockaddr(addr), socklen(addr))
+}
+
+fn family(addr: &SocketAddr) -> &'static str {
+    if addr.is_ipv4() {
+        "AF_INET"
+    } else {
+        "AF_INET6"
+    }
+}
+
+/// The address `host:port` names, for a failed call's line (the first one, as std tries).
+fn wanted(host: &str, port: u16) -> String {
+    match (host, port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+    {
+        Some(first) => addr(&first),
+        None => format!("{{{host}:{port}}}"),
+    }
+}
+
+/// server.c's `socket` + `setsockopt(SO_REUSEADDR)` + `bind` + `listen`: `TcpListener::bind`.
+pub fn tcp_listen(host: &str, port: u16) -> io::Result<TcpListener> {
+    let listener = TcpListener::bind((host, port));
+    if trace::enabled() {
+        match (&listener, listener.as_ref().map(TcpListener::local_addr)) {
+            (Ok(socket), Ok(Ok(local))) => {
+                let fd = socket.as_raw_fd();
+                let fam = family(&local);
+                trace::emit(
+                    &format!("socket({fam}, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP)"),
+                    &fd.to_string(),
+                );
+                trace::emit(
+                    &format!("setsockopt({fd}, SOL_SOCKET, SO_REUSEADDR, [1], 4)"),
+                    "0",
+                );
+                trace::emit(&format!("bind({fd}, {})", addr(&local)), "0");
+                trace::emit(&format!("listen({fd}, 128)"), "0");
+            }
+            _ => trace::emit(
+                &format!("bind(-1, {})", wanted(host, port)),
+                &result(&listener, |_| String::new()),
+            ),
+        }
+    }
+    listener
+}
+
+/// C: `accept4(fd, &addr, &len, SOCK_CLOEXEC)` on a TCP listener.
+pub fn tcp_accept(listener: &TcpListener) -> io::Result<(TcpStream, SocketAddr)> {
+    let accepted = listener.accept();
+    if trace::enabled() {
+        let peer = match &accepted {
+            Ok((_, peer)) => format!("{}, [{}]", sockaddr(peer), socklen(peer)),
+            Err(_) => "..., [128]".to_string(),
+        };
+        trace::emit(
+            &format!("accept4({}, {peer}, SOCK_CLOEXEC)", listener.as_raw_fd()),
+            &result(&accepted, |(stream, _)| stream.as_raw_fd().to_string()),
+        );
+    }
+    accepted
+}
+
+/// C: `accept4(fd, NULL, NULL, SOCK_CLOEXEC)` on a Unix domain listener.
+pub fn unix_accept(
+    listener: &UnixListener,
+) -> io::Result<(UnixStream, std::os::unix::net::SocketAddr)> {
+    let accepted = listener.accept();
+    if trace::enabled() {
+        trace::emit(
+            &format!(
+                "accept4({}, {{sa_family=AF_UNIX}}, [110], SOCK_CLOEXEC)",
+                listener.as_raw_fd()
+            ),
+            &result(&accepted, |(stream, _)| stream.as_raw_fd().to_string()),
+        );
+    }
+    accepted
+}
+
+/// client.c's `socket` + `connect`: `TcpStream::connect_timeout` (std connects without
+/// blocking and waits in `poll` at most `timeout`).
+pub fn tcp_connect(to: &SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
+    let connected = TcpStream::connect_timeout(to, timeout);
+    if trace::enabled() {
+        match &connected {
+            Ok(stream) => {
+                let fd = stream.as_raw_fd();
+                trace::emit(
+                    &format!(
+                        "socket({}, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP)",
+                        family(to)
+                    ),
+                    &fd.to_string(),
+                );
+                trace::emit(&format!("connect({fd}, {})", addr(to)), "0");
+            }
+            Err(_) => trace::emit(
+                &format!("connect(-1, {})", addr(to)),
+                &result(&connected, |_| String::new()),
+            ),
+        }
+    }
+    connected
+}
+
+/// `{sa_family=AF_UNIX, sun_path="/tmp/sock"}, 110`
+fn unix_addr(path: &Path) -> String {
+    format!("{{sa_family=AF_UNIX, sun_path={path:?}}}, 110")
+}
+
+/// C: `socket(AF_UNIX, SOCK_STREAM, 0)` + `connect(fd, path)`: `UnixStream::connect`.
+pub fn unix_connect(path: &Path) -> io::Result<UnixStream> {
+    let connected = UnixStream::connect(path);
+    if trace::enabled() {
+        match &connected {
+            Ok(stream) => {
+                let fd = stream.as_raw_fd();
+                trace::emit(
+                    "socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0)",
+                    &fd.to_string(),
+                );
+                trace::emit(&format!("connect({fd}, {})", unix_addr(path)), "0");
+            }
+            Err(_) => trace::emit(
+                &format!("connect(-1, {})", unix_addr(path)),
+                &result(&connected, |_| String::new()),
+            ),
+        }
+    }
+    connected
+}
+
+/// server.c's calls for a Unix domain socket: `socket` + `bind(fd, path)` + `listen`:
+/// `UnixListener::bind`.
+pub fn unix_listen(path: &Path) -> io::Result<UnixListener> {
+    let bound = UnixListener::bind(path);
+    if trace::enabled() {
+        match &bound {
+            Ok(listener) => {
+                let fd = listener.as_raw_fd();
+                trace::emit(
+                    "socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0)",
+                    &fd.to_string(),
+                );
+                trace::emit(&format!("bind({fd}, {})", unix_addr(path)), "0");
+                trace::emit(&format!("listen({fd}, 128)"), "0");
+            }
+            Err(_) => trace::emit(
+                &format!("bind(-1, {})", unix_addr(path)),
+                &result(&bound, |_| String::new()),
+            ),
+        }
+    }
+    bound
+}
+
+/// The UDP server's and client's `socket(..., SOCK_DGRAM, ...)` + `bind`: `UdpSocket::bind`.
+pub fn udp_bind<A: ToSocketAddrs + Copy + std::fmt::Debug>(at: A) -> io::Result<UdpSocket> {
+    let socket = UdpSocket::bind(at);
+    if trace::enabled() {
+        match (&socket, socket.as_ref().map(UdpSocket::local_addr)) {
+            (Ok(udp), Ok(Ok(local))) => {
+                let fd = udp.as_raw_fd();
+                trace::emit(
+                    &format!(
+                        "socket({}, SOCK_DGRAM|SOCK_CLOEXEC, IPPROTO_IP)",
+                        family(&local)
+                    ),
+                    &fd.to_string(),
+                );
+                trace::emit(&format!("bind({fd}, {})", addr(&local)), "0");
+            }
+            _ => trace::emit(
+                &format!("bind(-1, {at:?})"),
+                &result(&socket, |_| String::new()),
+            ),
+        }
+    }
+    socket
+}
+
+/// C: `connect(fd, &addr, len)` on a UDP socket: fixes its peer.
+pub fn udp_connect(socket: &UdpSocket, to: SocketAddr) -> io::Result<()> {
+    let connected = socket.connect(to);
+    trace_line(
+        || format!("connect({}, {})", socket.as_raw_fd(), addr(&to)),
+        &connected,
+        |()| "0".to_string(),
+    );
+    connected
+}
+
+/// C: `recvfrom(fd, buf, len, 0, &from, &fromlen)`.
+pub fn recv_from(socket: &UdpSocket, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+    let got = socket.recv_from(buf);
+    if trace::enabled() {
+        let (data, from) = match &got {
+            Ok((n, from)) => (
+                trace::bytes(&buf[..*n]),
+                format!("{}, [{}]", sockaddr(from), socklen(from)),
+            ),
+            Err(_) => (trace::pointer(buf.as_ptr() as usize), "...".to_string()),
+        };
+        trace::emit(
+            &format!(
+                "recvfrom({}, {data}, {}, 0, {from})",
+                socket.as_raw_fd(),
+                buf.len()
+            ),
+            &result(&got, |(n, _)| n.to_string()),
+        );
+    }
+    got
+}
+
+/// C: `sendto(fd, buf, len, 0, &to, tolen)`.
+pub fn send_to(socket: &UdpSocket, buf: &[u8], to: SocketAddr) -> io::Result<usize> {
+    let sent = socket.send_to(buf, to);
+    trace_line(
+        || {
+            format!(
+                "sendto({}, {}, {}, 0, {})",
+                socket.as_raw_fd(),
+                trace::bytes(buf),
+                buf.len(),
+                addr(&to)
+            )
+        },
+        &sent,
+        usize::to_string,
+    );
+    sent
+}
+
+/// C: `send(fd, buf, len, 0)` on a connected UDP socket.
+pub fn send(socket: &UdpSocket, buf: &[u8]) -> io::Result<usize> {
+    let sent = socket.send(buf);
+    trace_line(
+        || {
+            format!(
+                "send({}, {}, {}, 0)",
+                socket.as_raw_fd(),
+                trace::bytes(buf),
+                buf.len()
+            )
+        },
+        &sent,
+        usize::to_string,
+    );
+    sent
+}
+
+/// C: `recv(fd, buf, len, 0)` on a connected UDP socket.
+pub fn recv(socket: &UdpSocket, buf: &mut [u8]) -> io::Result<usize> {
+    let got = socket.recv(buf);
+    if trace::enabled() {
+        let data = match &got {
+            Ok(n) => trace::bytes(&buf[..*n]),
+            Err(_) => trace::pointer(buf.as_ptr() as usize),
+        };
+        trace::emit(
+            &format!("recv({}, {data}, {}, 0)", socket.as_raw_fd(), buf.len()),
+            &result(&got, usize::to_string),
+        );
+    }
+    got
+}
+
+/// C: `read(fd, buf, len)` on a connected stream socket.
+pub fn read(stream: &Stream, buf: &mut [u8]) -> io::Result<usize> {
+    let got = { stream }.read(buf);
+    if trace::enabled() {
+        let data = match &got {
+            Ok(n) => trace::bytes(&buf[..*n]),
+            Err(_) => trace::pointer(buf.as_ptr() as usize),
+        };
+        trace::emit(
+            &format!(
+                "read({}, {data}, {})",
+                stream.as_fd().as_raw_fd(),
+                buf.len()
+            ),
+            &result(&got, usize::to_string),
+        );
+    }
+    got
+}
+
+/// C: `write(fd, buf, len)` on a connected stream socket.
+pub fn write(stream: &Stream, buf: &[u8]) -> io::Result<usize> {
+    let written = { stream }.write(buf);
+    trace_line(
+        || {
+            format!(
+                "write({}, {}, {})",
+                stream.as_fd().as_raw_fd(),
+                trace::bytes(buf),
+                buf.len()
+            )
+        },
+        &written,
+        usize::to_string,
+    );
+    written
+}
+
+/// One trace line for a std call, built only when tracing is on.
+fn trace_line<T>(
+    call: impl FnOnce() -> String,
+    got: &io::Result<T>,
+    ok: impl FnOnce(&T) -> String,
+) {
+    if trace::enabled() {
+        trace::emit(&call(), &result(got, ok));
+    }
+}
