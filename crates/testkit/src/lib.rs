@@ -6,6 +6,9 @@
 //!   [`Running::finish`] waits with a watchdog. Dropping it kills and reaps the child.
 //! - [`unique_key`] and [`unique_path`] give each test its own System V key and /tmp path.
 //! - [`sysv_key_exists`] reads /proc/sysvipc so a test can check it left nothing behind.
+//! - [`tmux::Tmux`] runs scripts/side-by-side.sh headless in a private tmux server.
+
+pub mod tmux;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
