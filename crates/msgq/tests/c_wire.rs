@@ -4,48 +4,10 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 
-use ipc_testkit::{assert_no_sysv_objects, unique_key, Running, WATCHDOG};
+use ipc_testkit::{assert_no_sysv_objects, c_program, unique_key, Running, WATCHDOG};
 use support::*;
-
-/// The C programs of c/, built once per test run with `make -C c`; `None` (and a note) when
-/// there is no C compiler, so that the test is skipped rather than failed on such a machine.
-fn c_program(name: &str) -> Option<PathBuf> {
-    static BUILT: OnceLock<bool> = OnceLock::new();
-    let c_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../c");
-    let built = *BUILT.get_or_init(|| {
-        let has_cc = Command::new("cc")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|status| status.success());
-        if !has_cc {
-            return false;
-        }
-        let out = Command::new("make")
-            .arg("-s")
-            .arg("-C")
-            .arg(&c_dir)
-            .stdin(Stdio::null())
-            .output()
-            .expect("make runs");
-        assert!(
-            out.status.success(),
-            "make -C c failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        true
-    });
-    if !built {
-        eprintln!("skipped: no C compiler (cc) to build c/");
-        return None;
-    }
-    Some(c_dir.join("build").join(name))
-}
 
 #[test]
 fn a_rust_sender_talks_to_the_c_receiver() {

@@ -2,47 +2,9 @@
 //! (c/shm_sender.c, c/shm_receiver.c: one NUL-terminated text in a 1024-byte segment, two
 //! semaphores EMPTY and FULL, `end` last), in both directions; mixed layouts are refused.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
 
-use ipc_testkit::{assert_no_sysv_objects, run, unique_key, Running, WATCHDOG};
-
-/// The C programs of c/, built once per test run with `make -C c`; `None` (and a note) when
-/// there is no C compiler, so that the test is skipped rather than failed on such a machine.
-fn c_program(name: &str) -> Option<PathBuf> {
-    static BUILT: OnceLock<bool> = OnceLock::new();
-    let c_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../c");
-    let built = *BUILT.get_or_init(|| {
-        let has_cc = Command::new("cc")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|status| status.success());
-        if !has_cc {
-            return false;
-        }
-        let out = Command::new("make")
-            .arg("-s")
-            .arg("-C")
-            .arg(&c_dir)
-            .stdin(Stdio::null())
-            .output()
-            .expect("make runs");
-        assert!(
-            out.status.success(),
-            "make -C c failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        true
-    });
-    if !built {
-        eprintln!("skipped: no C compiler (cc) to build c/");
-        return None;
-    }
-    Some(c_dir.join("build").join(name))
-}
+use ipc_testkit::{assert_no_sysv_objects, c_program, run, unique_key, Running, WATCHDOG};
 
 fn rust(exe: &str, key: i32, extra: &[&str]) -> Command {
     let mut cmd = Command::new(exe);

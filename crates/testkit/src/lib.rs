@@ -6,6 +6,7 @@
 //!   [`Running::finish`] waits with a watchdog. Dropping it kills and reaps the child.
 //! - [`unique_key`] and [`unique_path`] give each test its own System V key and /tmp path.
 //! - [`sysv_key_exists`] reads /proc/sysvipc so a test can check it left nothing behind.
+//! - [`c_program`] builds c/ once (`make -C c`) and finds one of the tutorial's C programs.
 //! - [`tmux::Tmux`] runs scripts/side-by-side.sh headless in a private tmux server.
 
 pub mod tmux;
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::OnceLock;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -279,6 +281,42 @@ pub fn assert_gone(path: &Path) {
         "{} was left behind",
         path.display()
     );
+}
+
+/// The C programs of c/, built once per test run with `make -C c`; `None` (and a note) when
+/// there is no C compiler, so that the test is skipped rather than failed on such a machine.
+pub fn c_program(name: &str) -> Option<PathBuf> {
+    static BUILT: OnceLock<bool> = OnceLock::new();
+    let c_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../c");
+    let built = *BUILT.get_or_init(|| {
+        let has_cc = Command::new("cc")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        if !has_cc {
+            return false;
+        }
+        let out = Command::new("make")
+            .arg("-s")
+            .arg("-C")
+            .arg(&c_dir)
+            .stdin(Stdio::null())
+            .output()
+            .expect("make runs");
+        assert!(
+            out.status.success(),
+            "make -C c failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        true
+    });
+    if !built {
+        eprintln!("skipped: no C compiler (cc) to build c/");
+        return None;
+    }
+    Some(c_dir.join("build").join(name))
 }
 
 /// True while a process with this pid exists (zombies included).
