@@ -5,6 +5,7 @@
 //! - [`sender`] and [`receiver`]: the loops both ends of every pair share;
 //! - [`stream`]: framed, buffered, interruptible messages over pipes, FIFOs and stream sockets;
 //! - [`tally`]: lost / duplicated / reordered / corrupt counting and the `summary:` line;
+//! - [`ctext`]: what the tutorial's C programs can carry (`--wire c`), checked once;
 //! - [`cli`]: shared flags (clap) and the tutorial's rendezvous defaults (key 1234, ...);
 //! - [`signals`]: Ctrl-C and SIGTERM that really wake a blocked call;
 //! - [`error`]: the error type and the one place that prints it and picks the exit code.
@@ -13,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod ctext;
 pub mod error;
 pub mod message;
 pub mod receiver;

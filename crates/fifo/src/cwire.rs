@@ -17,8 +17,9 @@
 use std::io::{BufRead, BufReader, Read};
 use std::os::fd::OwnedFd;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
+use ipc_common::ctext::{CText, Terminator, C_END};
 use ipc_common::message::Body;
 use ipc_common::receiver::Inbox;
 use ipc_common::signals;
@@ -30,18 +31,14 @@ use crate::fifo::{note, Fifo};
 /// The C programs' line buffer: `char line[LINE_SIZE]` with LINE_SIZE 4096 (text, newline or
 /// NUL included).
 pub const C_LINE: usize = 4096;
-/// What the C programs send last.
-const C_END: &str = "end";
+/// That buffer, as the checks of `--wire c` see it.
+const C_TEXT_BUFFER: CText = CText {
+    declaration: "char line[4096]",
+    size: C_LINE,
+    terminator: Terminator::Newline,
+};
 
-/// Which byte layout the FIFO carries.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
-pub enum Wire {
-    /// Ours: 4-byte length, then one bincode Message
-    #[default]
-    Bincode,
-    /// The tutorial's C programs: one line of text per message, `end` last
-    C,
-}
+pub use ipc_common::ctext::Wire;
 
 /// `--wire bincode|c`, for fifo-sender and fifo-receiver.
 #[derive(Debug, Clone, Args)]
@@ -55,32 +52,7 @@ pub struct WireArg {
 /// Checks, before the FIFO is touched, that the sender's messages have a C form: texts of at
 /// most 4095 bytes, without a newline (it would end the line) or a NUL (C strings end there).
 pub fn check_source(source: &ipc_common::cli::MessageSource) -> Result<()> {
-    if source.count.is_some() {
-        return Err(Error::usage(
-            "--wire c",
-            "the C programs carry text lines only (char line[4096]), not generated payloads",
-        )
-        .with_hint("leave out --count, or --wire c"));
-    }
-    for text in &source.messages {
-        check_text(text).map_err(|why| Error::usage(format!("--message {text:?}"), why))?;
-    }
-    Ok(())
-}
-
-fn check_text(text: &str) -> std::result::Result<(), String> {
-    if text.len() + 1 > C_LINE {
-        return Err(format!(
-            "{} bytes and the newline do not fit in the C programs' char line[{C_LINE}] \
-             (at most {} bytes of text)",
-            text.len(),
-            C_LINE - 1
-        ));
-    }
-    if text.contains('\n') || text.contains('\0') {
-        return Err("a line of the C layout cannot contain a newline or a NUL byte".into());
-    }
-    Ok(())
+    C_TEXT_BUFFER.check_source(source)
 }
 
 /// `msg` in the C layout, into `line`: the text and a newline; End is the line `end`.
@@ -95,7 +67,9 @@ pub fn encode(msg: &Message, line: &mut Vec<u8>) -> Result<()> {
             ))
         }
     };
-    check_text(text).map_err(|why| Error::new(format!("sending message {}", msg.seq), why))?;
+    C_TEXT_BUFFER
+        .check_text(text)
+        .map_err(|why| Error::new(format!("sending message {}", msg.seq), why))?;
     line.clear();
     line.extend_from_slice(text.as_bytes());
     line.push(b'\n');

@@ -17,26 +17,22 @@
 //! apart: it numbers them in the order they arrive (and calls the sender pid 0), and the
 //! summary's lost/duplicated/reordered stay 0. Generated payloads (`--count`) have no C form.
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
+use ipc_common::ctext::{CText, Terminator, C_END};
 use ipc_common::message::Body;
 use ipc_common::{Error, Message, Result};
 
 /// The C programs' text buffer: `char some_text[MAX_TEXT]` with `MAX_TEXT` 512.
 pub const C_TEXT: usize = 512;
+/// That buffer, as the checks of `--wire c` see it.
+const C_TEXT_BUFFER: CText = CText {
+    declaration: "char some_text[512]",
+    size: C_TEXT,
+    terminator: Terminator::Nul,
+};
 
-/// What the C programs send as their last message.
-pub const C_END: &str = "end";
-
-/// Which byte layout the messages use on the queue.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
-pub enum Wire {
-    /// Our own: one bincode-encoded Message per kernel message (pid, sequence number, body)
-    #[default]
-    Bincode,
-    /// The tutorial's C programs: `struct { long mtype; char text[512]; }`, the text and its NUL
-    C,
-}
+pub use ipc_common::ctext::Wire;
 
 /// `--wire bincode|c`, for msgq-sender and msgq-receiver.
 #[derive(Debug, Clone, Args)]
@@ -50,33 +46,7 @@ pub struct WireArg {
 /// Checks, before anything is sent, that `--wire c` can carry what the sender was asked to
 /// send: texts only, each short enough for `char some_text[512]` with its NUL.
 pub fn check_source(source: &ipc_common::cli::MessageSource) -> Result<()> {
-    if source.count.is_some() {
-        return Err(Error::usage(
-            "--wire c",
-            "the C programs carry text lines only (char some_text[512]), not generated payloads",
-        )
-        .with_hint("leave out --count, or --wire c"));
-    }
-    for text in &source.messages {
-        check_text(text).map_err(|why| Error::usage(format!("--message {text:?}"), why))?;
-    }
-    Ok(())
-}
-
-/// Why `text` cannot travel in the C layout, if it cannot.
-fn check_text(text: &str) -> std::result::Result<(), String> {
-    if text.len() + 1 > C_TEXT {
-        return Err(format!(
-            "{} bytes and the NUL do not fit in the C programs' char some_text[{C_TEXT}] \
-             (at most {} bytes of text)",
-            text.len(),
-            C_TEXT - 1
-        ));
-    }
-    if text.contains('\0') {
-        return Err("a C string ends at its first NUL byte, and this text contains one".into());
-    }
-    Ok(())
+    C_TEXT_BUFFER.check_source(source)
 }
 
 /// Puts `msg` in the C layout into `buf`: the text and its NUL; End is the text `end`.
@@ -91,7 +61,9 @@ pub fn encode(msg: &Message, buf: &mut Vec<u8>) -> Result<()> {
             ))
         }
     };
-    check_text(text).map_err(|why| Error::new(format!("sending message {}", msg.seq), why))?;
+    C_TEXT_BUFFER
+        .check_text(text)
+        .map_err(|why| Error::new(format!("sending message {}", msg.seq), why))?;
     buf.clear();
     buf.extend_from_slice(text.as_bytes());
     buf.push(0);

@@ -19,9 +19,10 @@
 
 use std::time::Duration;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use ipc_common::cli::{Key, Mode};
+use ipc_common::ctext::{CText, Terminator, C_END};
 use ipc_common::message::Body;
 use ipc_common::{Error, Message, Result};
 use ipc_sem::{Op, SemSet};
@@ -30,23 +31,19 @@ use crate::segment::ShmSegment;
 
 /// The C programs' segment: `char some_text[1024]`.
 pub const C_SEGMENT: usize = 1024;
+/// That buffer, as the checks of `--wire c` see it.
+const C_TEXT_BUFFER: CText = CText {
+    declaration: "char some_text[1024]",
+    size: C_SEGMENT,
+    terminator: Terminator::Nul,
+};
 /// The C programs' semaphores: EMPTY (starts at 1) and FULL (starts at 0).
 const EMPTY: u16 = 0;
 const FULL: u16 = 1;
 /// How long each wait lasts before we look at the other end.
 const PEER_CHECK: Duration = Duration::from_millis(200);
-/// What the C programs send last.
-const C_END: &str = "end";
 
-/// Which layout the segment uses.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
-pub enum Wire {
-    /// Ours: a header, S slots, one bincode Message per slot, three semaphores
-    #[default]
-    Bincode,
-    /// The tutorial's C programs: one NUL-terminated text in a 1024-byte segment, two semaphores
-    C,
-}
+pub use ipc_common::ctext::Wire;
 
 /// `--wire bincode|c`, for shm-sender and shm-receiver.
 #[derive(Debug, Clone, Args)]
@@ -61,32 +58,7 @@ pub struct WireArg {
 /// Checks, before anything is attached, that the sender's messages have a C form: texts of at
 /// most 1023 bytes without NUL.
 pub fn check_source(source: &ipc_common::cli::MessageSource) -> Result<()> {
-    if source.count.is_some() {
-        return Err(Error::usage(
-            "--wire c",
-            "the C programs carry text lines only (char some_text[1024]), not generated payloads",
-        )
-        .with_hint("leave out --count, or --wire c"));
-    }
-    for text in &source.messages {
-        check_text(text).map_err(|why| Error::usage(format!("--message {text:?}"), why))?;
-    }
-    Ok(())
-}
-
-fn check_text(text: &str) -> std::result::Result<(), String> {
-    if text.len() + 1 > C_SEGMENT {
-        return Err(format!(
-            "{} bytes and the NUL do not fit in the C programs' char some_text[{C_SEGMENT}] \
-             (at most {} bytes of text)",
-            text.len(),
-            C_SEGMENT - 1
-        ));
-    }
-    if text.contains('\0') {
-        return Err("a C string ends at its first NUL byte, and this text contains one".into());
-    }
-    Ok(())
+    C_TEXT_BUFFER.check_source(source)
 }
 
 /// The two objects of the C programs' pair, attached.
@@ -205,7 +177,9 @@ impl CChannel {
 
     /// Sender: P(EMPTY), write the text and its NUL, V(FULL).
     pub fn send_text(&mut self, text: &str, seq: u64) -> Result<()> {
-        check_text(text).map_err(|why| Error::new(format!("sending message {seq}"), why))?;
+        C_TEXT_BUFFER
+            .check_text(text)
+            .map_err(|why| Error::new(format!("sending message {seq}"), why))?;
         while !self
             .sems
             .op_timeout([Op::wait(EMPTY)], PEER_CHECK, "waiting for the segment")?
