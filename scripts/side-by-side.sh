@@ -25,6 +25,7 @@
 #   scripts/side-by-side.sh msgq                  # msgq-receiver | msgq-sender
 #   scripts/side-by-side.sh shm --c-receiver      # C shm_receiver | shm-sender --wire c
 #   scripts/side-by-side.sh fifo --path /tmp/f
+#   scripts/side-by-side.sh socket --c-sender    # socket-server --wire c | C client
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -124,7 +125,11 @@ case $mech in
     right=$(rust sem-mutex --key "$key" --char O) ;;
   socket)
     ready="waiting"
-    if [[ $c_end == receiver ]]; then left=$(c server -P "$port"); else left=$(rust socket-server --port "$port"); fi
+    # Beside the C client, the Rust server stops after its client (--clients 1), as c/server.c
+    # stops after the client's `end`; otherwise it serves until Ctrl-C.
+    if [[ $c_end == receiver ]]; then left=$(c server -P "$port")
+    elif [[ $c_end == sender ]]; then left=$(rust socket-server --port "$port" --clients 1)
+    else left=$(rust socket-server --port "$port"); fi
     if [[ $c_end == sender ]]; then right=$(c client -P "$port" localhost); else right=$(rust socket-client --port "$port" localhost); fi ;;
   *) die "unknown mechanism '$mech'" "choose pipe, fifo, msgq, sem, shm or socket" 2 ;;
 esac

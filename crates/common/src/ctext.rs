@@ -66,6 +66,16 @@ impl CText {
         Ok(())
     }
 
+    /// The longest text the C program reads back whole: a C string holds size - 1 bytes and
+    /// its NUL; a line read with `fgets(buf, size, ...)` holds size - 2 bytes, its newline and
+    /// the NUL `fgets` adds (a longer line comes back in two pieces).
+    pub fn max_text(&self) -> usize {
+        match self.terminator {
+            Terminator::Nul => self.size - 1,
+            Terminator::Newline => self.size - 2,
+        }
+    }
+
     /// Why `text` cannot travel in this buffer, if it cannot.
     pub fn check_text(&self, text: &str) -> std::result::Result<(), String> {
         let (name, forbidden) = match self.terminator {
@@ -78,12 +88,12 @@ impl CText {
                 "a line of the C layout cannot contain a newline or a NUL byte",
             ),
         };
-        if text.len() + 1 > self.size {
+        if text.len() > self.max_text() {
             return Err(format!(
                 "{} bytes and the {name} do not fit in the C programs' {} (at most {} bytes of text)",
                 text.len(),
                 self.declaration,
-                self.size - 1
+                self.max_text()
             ));
         }
         let newline = self.terminator == Terminator::Newline && text.contains('\n');
@@ -136,6 +146,11 @@ mod tests {
             "a C string may hold a newline"
         );
         assert!(LINE.check_text("a\nb").is_err());
+        assert!(LINE.check_text(&"x".repeat(4094)).is_ok());
+        assert!(
+            LINE.check_text(&"x".repeat(4095)).is_err(),
+            "fgets would split it"
+        );
     }
 
     #[test]

@@ -8,9 +8,9 @@
 //! while (fgets(line, sizeof line, fifo))      /* the reader: one line per message */
 //! ```
 //!
-//! One message is one line: the text and a newline, `end` last. A line of at most 4095 bytes
-//! plus its newline is at most PIPE_BUF (4096) bytes, so it is still written with one atomic
-//! `write`. The C layout has no sender pid and no sequence number: a receiver numbers the
+//! One message is one line: the text and a newline, `end` last. A text of at most 4094
+//! bytes (what the reader's `fgets(line, 4096, ...)` takes back whole) and its newline stay
+//! under PIPE_BUF (4096) bytes, so each line is still one atomic `write`. The C layout has no sender pid and no sequence number: a receiver numbers the
 //! lines in arrival order (sender pid 0), so the summary cannot count lost or duplicated
 //! messages. Generated payloads (`--count`) have no C form.
 
@@ -50,7 +50,7 @@ pub struct WireArg {
 }
 
 /// Checks, before the FIFO is touched, that the sender's messages have a C form: texts of at
-/// most 4095 bytes, without a newline (it would end the line) or a NUL (C strings end there).
+/// most 4094 bytes, without a newline (it would end the line) or a NUL (C strings end there).
 pub fn check_source(source: &ipc_common::cli::MessageSource) -> Result<()> {
     C_TEXT_BUFFER.check_source(source)
 }
@@ -139,8 +139,12 @@ mod tests {
         assert_eq!(line, b"end\n");
         assert!(encode(&Message::payload(1, 1, 3), &mut line).is_err());
         assert!(encode(&Message::text(1, 1, "two\nlines"), &mut line).is_err());
-        assert!(encode(&Message::text(1, 1, "x".repeat(C_LINE - 1)), &mut line).is_ok());
-        assert_eq!(line.len(), C_LINE, "the longest line is exactly PIPE_BUF");
-        assert!(encode(&Message::text(1, 1, "x".repeat(C_LINE)), &mut line).is_err());
+        assert!(encode(&Message::text(1, 1, "x".repeat(C_LINE - 2)), &mut line).is_ok());
+        assert_eq!(
+            line.len(),
+            C_LINE - 1,
+            "fgets(line, 4096) reads it back whole"
+        );
+        assert!(encode(&Message::text(1, 1, "x".repeat(C_LINE - 1)), &mut line).is_err());
     }
 }

@@ -27,6 +27,10 @@
 //! - **datagrams** ([`udp`]): one message per datagram, no connection, no promise of order or
 //!   delivery: the client gives each acknowledgement a timeout and counts what never came back.
 //!
+//! And the other way round, to talk to the C programs themselves: with `--wire c` ([`cwire`])
+//! both ends speak c/server.c and c/client.c's protocol over TCP: lines of text, `end` last,
+//! no acknowledgements.
+//!
 //! There is no `unsafe` in this crate: std's `std::net` and `std::os::unix::net` wrap every
 //! socket call we need, and `nix` gives us `poll` and `umask`.
 #![forbid(unsafe_code)]
@@ -34,6 +38,7 @@
 mod calls;
 pub mod client;
 pub mod connect;
+pub mod cwire;
 pub mod listener;
 pub mod report;
 pub mod server;

@@ -9,6 +9,9 @@
 //! Every wait of every thread goes through `poll` with the Ctrl-C wake-up pipe, so Ctrl-C wakes
 //! all of them at once: the main thread stops accepting, each client thread closes its client,
 //! and the totals are printed.
+//!
+//! With `--wire c` ([`crate::cwire`]) each client thread reads lines instead of frames and
+//! answers nothing, as c/server.c does; everything else (threads, counts, Ctrl-C) is the same.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
@@ -22,6 +25,7 @@ use ipc_common::stream::{FrameReader, FrameWriter};
 use ipc_common::tally::Summary;
 use ipc_common::{signals, Error, Message, Result};
 
+use crate::cwire::{LineReader, Wire};
 use crate::listener::{Listener, Peer};
 use crate::report::ClientTally;
 use crate::stream::Stream;
@@ -38,6 +42,8 @@ pub struct ServerOptions {
     pub frame_timeout: Duration,
     /// Stop after this many clients have finished (`--clients N`); `None`: until Ctrl-C.
     pub clients: Option<u64>,
+    /// Our frames and acknowledgements, or the C programs' lines (stream sockets only).
+    pub wire: Wire,
 }
 
 /// What the server did, over all its clients.
@@ -118,7 +124,7 @@ pub fn serve(listener: Listener, options: ServerOptions) -> (Served, Result<()>)
         let shared = Arc::clone(&served);
         let spawned = std::thread::Builder::new()
             .name(format!("client {peer}"))
-            .spawn(move || serve_client(&stream, &peer, options.frame_timeout, &shared));
+            .spawn(move || serve_client(&stream, &peer, options, &shared));
         match spawned {
             Ok(thread) => threads.push(thread),
             Err(err) => {
@@ -137,9 +143,12 @@ pub fn serve(listener: Listener, options: ServerOptions) -> (Served, Result<()>)
 }
 
 /// One client, from its first frame to its End (or until it is dropped).
-fn serve_client(stream: &Stream, peer: &Peer, frame_timeout: Duration, served: &Mutex<Served>) {
+fn serve_client(stream: &Stream, peer: &Peer, options: ServerOptions, served: &Mutex<Served>) {
     let mut client = ClientTally::new(peer);
-    let ending = exchange(stream, frame_timeout, &mut client);
+    let ending = match options.wire {
+        Wire::Bincode => exchange(stream, options.frame_timeout, &mut client),
+        Wire::C => exchange_lines(stream, &mut client),
+    };
     let dropped = match &ending {
         Ending::End => {
             eprintln!("socket-server: {peer} finished");
@@ -151,7 +160,12 @@ fn serve_client(stream: &Stream, peer: &Peer, frame_timeout: Duration, served: &
         }
         Ending::BadFrame(err) => {
             client.bad_frame();
-            eprintln!("socket-server: dropped {peer}: {err}");
+            let mixed_up = match options.wire {
+                // Text where a length prefix should be: the usual sign of a C client.
+                Wire::Bincode => " (lines of text from a C client need socket-server --wire c)",
+                Wire::C => "",
+            };
+            eprintln!("socket-server: dropped {peer}: {err}{mixed_up}");
             true
         }
         Ending::Lost(err) => {
@@ -188,10 +202,7 @@ fn exchange(stream: &Stream, frame_timeout: Duration, client: &mut ClientTally) 
         let msg = match reader.next_message() {
             Ok(Some(msg)) => msg,
             Ok(None) => return Ending::LeftEarly,
-            // A frame error (no errno): garbage, too large, truncated, or stalled half-way.
-            Err(err) if stopping(&err) => return Ending::Stopped,
-            Err(err) if err.errno().is_none() => return Ending::BadFrame(err),
-            Err(err) => return Ending::Lost(err),
+            Err(err) => return failed_read(err),
         };
         let is_end = match client.take(&msg) {
             Ok(first_end) => first_end || msg.is_end(),
@@ -206,6 +217,36 @@ fn exchange(stream: &Stream, frame_timeout: Duration, client: &mut ClientTally) 
         if is_end {
             return Ending::End;
         }
+    }
+}
+
+/// `--wire c`: reads the client's lines (server.c's `fgets` loop), prints each, answers
+/// nothing, until its `end`. No bound on silence, also in the middle of a line.
+fn exchange_lines(stream: &Stream, client: &mut ClientTally) -> Ending {
+    let mut lines = LineReader::new(stream);
+    loop {
+        let msg = match lines.next_message() {
+            Ok(Some(msg)) => msg,
+            Ok(None) => return Ending::LeftEarly,
+            Err(err) => return failed_read(err),
+        };
+        match client.take(&msg) {
+            Ok(first_end) if first_end || msg.is_end() => return Ending::End,
+            Ok(_) => {}
+            Err(err) => return Ending::Lost(err),
+        }
+    }
+}
+
+/// How a failed read ends a client: a stop, a bad frame or line (an error without an errno:
+/// garbage, too large, truncated, stalled half-way), or a lost connection.
+fn failed_read(err: Error) -> Ending {
+    if stopping(&err) {
+        Ending::Stopped
+    } else if err.errno().is_none() {
+        Ending::BadFrame(err)
+    } else {
+        Ending::Lost(err)
     }
 }
 

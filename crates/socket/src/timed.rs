@@ -14,6 +14,8 @@
 //!
 //! The reader cannot see frames inside `FrameReader`'s buffer, so it follows them itself: it
 //! watches the 4-byte length prefixes go by in the bytes it hands up ([`FrameTracker`]).
+//! The C programs' lines (`--wire c`) have no frames: [`TimedReader::for_lines`] follows none
+//! and waits for ever, as server.c's `fgets` does.
 
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
@@ -70,7 +72,8 @@ impl FrameTracker {
 #[derive(Debug)]
 pub struct TimedReader<'a> {
     stream: &'a Stream,
-    tracker: FrameTracker,
+    /// `None`: the stream carries no frames (the C programs' lines), so nothing is timed.
+    tracker: Option<FrameTracker>,
     idle: Option<Duration>,
     frame_timeout: Duration,
     frame_deadline: Option<Instant>,
@@ -82,9 +85,21 @@ impl<'a> TimedReader<'a> {
     pub fn new(stream: &'a Stream, idle: Option<Duration>, frame_timeout: Duration) -> Self {
         TimedReader {
             stream,
-            tracker: FrameTracker::default(),
+            tracker: Some(FrameTracker::default()),
             idle,
             frame_timeout,
+            frame_deadline: None,
+        }
+    }
+
+    /// A reader for a stream without frames (`--wire c`): the peer may be silent for as long
+    /// as it likes, also in the middle of a line; only Ctrl-C ends the wait.
+    pub fn for_lines(stream: &'a Stream) -> Self {
+        TimedReader {
+            stream,
+            tracker: None,
+            idle: None,
+            frame_timeout: Duration::ZERO,
             frame_deadline: None,
         }
     }
@@ -110,9 +125,12 @@ impl Read for TimedReader<'_> {
                 Err(err) if retry(&err) => continue,
                 Err(err) => return Err(err),
             };
-            let was_at_boundary = self.tracker.at_boundary();
-            let completed = self.tracker.advance(&buf[..n]);
-            if self.tracker.at_boundary() {
+            let Some(tracker) = &mut self.tracker else {
+                return Ok(n);
+            };
+            let was_at_boundary = tracker.at_boundary();
+            let completed = tracker.advance(&buf[..n]);
+            if tracker.at_boundary() {
                 self.frame_deadline = None;
             } else if was_at_boundary || completed {
                 // A new frame started in these bytes: its clock starts now.

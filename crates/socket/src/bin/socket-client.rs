@@ -12,12 +12,19 @@
 //!   socket-client 127.0.0.1 --port 9734 --count 1000 --size 1K
 //!   socket-client --unix /tmp/my_socket --message hi
 //!   socket-client --udp --count 100
+//!   socket-client --wire c --message hi    # to c/build/server: lines of text, no replies
 //! Other end: `socket-server` (start it first). Both at once: `make demo-socket`.
 //!
 //! Each message waits for the server's acknowledgement before the next one is sent. At the
 //! end stdout shows `server acknowledged N messages` (UDP: and how many never came back).
 //! Exit 0 when every message was acknowledged, 1 on a failure (no server: `connection refused
 //! by localhost:9734`), 2 on a usage error, 130 after Ctrl-C.
+//!
+//! With `--wire c` it speaks c/client.c's protocol instead (TCP only): each message is one
+//! line of text, `end` last, and nothing comes back, so stdout stays empty and stderr says how
+//! many lines were sent. What a line cannot carry is refused up front (exit 2): `--count`, a
+//! text over 4094 bytes (c/server.c's `fgets(line, 4096, ...)` would cut it), a newline or a
+//! NUL. The C server: `c/build/server -P PORT`.
 #![forbid(unsafe_code)]
 
 use std::path::PathBuf;
@@ -30,6 +37,7 @@ use ipc_common::sender::run_sender;
 use ipc_common::{error, signals, Error, Result};
 use ipc_socket::client::AckedStream;
 use ipc_socket::connect::{connect_tcp, connect_unix};
+use ipc_socket::cwire::{self, LineWriter, Wire, WireArg};
 use ipc_socket::report::print_line;
 use ipc_socket::udp::UdpClient;
 use ipc_socket::{parse_seconds, Stream, DEFAULT_HOST};
@@ -56,6 +64,8 @@ struct Args {
     #[command(flatten)]
     source: MessageSource,
     #[command(flatten)]
+    wire: WireArg,
+    #[command(flatten)]
     trace: TraceArg,
 }
 
@@ -70,6 +80,10 @@ fn main() -> ExitCode {
 fn run(args: &Args) -> Result<()> {
     args.trace.apply();
     signals::install()?;
+    if args.wire.wire == Wire::C {
+        cwire::check_transport(args.unix.is_some(), args.udp)?;
+        cwire::check_source(&args.source)?;
+    }
     if args.udp {
         return run_udp(args);
     }
@@ -88,7 +102,21 @@ fn run(args: &Args) -> Result<()> {
             stream
         }
     };
-    send_all(&stream, args)
+    match args.wire.wire {
+        Wire::Bincode => send_all(&stream, args),
+        Wire::C => send_lines(&stream, args),
+    }
+}
+
+/// `--wire c`: client.c's loop: each message one line, `end` last, no replies; then `close`.
+fn send_lines(stream: &Stream, args: &Args) -> Result<()> {
+    let mut server = LineWriter::new(stream, args.timeout);
+    run_sender(&args.source, PROMPT, &mut server)?;
+    eprintln!(
+        "socket-client: sent {} line(s) and end; the C protocol has no acknowledgements",
+        server.sent()
+    );
+    Ok(())
 }
 
 /// The stream part: every message, each acknowledged, then `close` (dropping the stream).

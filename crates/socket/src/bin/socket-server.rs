@@ -14,6 +14,7 @@
 //!   socket-server --bind ::1               # IPv6 loopback
 //!   socket-server --unix /tmp/my_socket    # a Unix domain socket at that path
 //!   socket-server --udp                    # datagrams on UDP port 9734
+//!   socket-server --wire c                 # for c/build/client: lines of text, no replies
 //! Other end: `socket-client` (`socket-client localhost`). Both at once: `make demo-socket`.
 //!
 //! stderr: the ready line `server waiting on ADDRESS`, then one line per client that connects,
@@ -21,6 +22,11 @@
 //! `[CLIENT] summary: ...` line when a client leaves, and the total `summary:` line last.
 //! Exit 0 when every message arrived intact (and in order, except over UDP), 1 otherwise,
 //! 130 after Ctrl-C or SIGTERM.
+//!
+//! With `--wire c` it speaks c/server.c's protocol instead (TCP only): each line a client sends
+//! is one text, `end` is its End, nothing is sent back, and a client may stay silent for as
+//! long as it likes; a line over 4096 bytes (the C programs' `char line[4096]`) or a NUL byte
+//! gets that client dropped. The C client: `c/build/client -P PORT localhost`.
 #![forbid(unsafe_code)]
 
 use std::path::PathBuf;
@@ -30,9 +36,10 @@ use std::time::Duration;
 use clap::Parser;
 use ipc_common::cli::{self, ModeArg, TraceArg, DEFAULT_MODE, DEFAULT_PORT};
 use ipc_common::{error, signals, Error, Result};
+use ipc_socket::cwire::{self, Wire, WireArg};
 use ipc_socket::report::{self, print_line};
 use ipc_socket::server::{self, ServerOptions};
-use ipc_socket::{parse_seconds, udp, Listener, DEFAULT_BIND};
+use ipc_socket::{parse_seconds, udp, Listener, DEFAULT_BIND, DEFAULT_TIMEOUT};
 
 /// Serve socket-client over TCP (default), a Unix domain socket or UDP; many clients at once.
 #[derive(Debug, Parser)]
@@ -54,8 +61,11 @@ struct Args {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     clients: Option<u64>,
     /// Drop a client that takes longer than SECS to finish a frame or to read our reply
-    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_seconds)]
-    frame_timeout: Duration,
+    /// [default: 5; not with --wire c, which has neither]
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    frame_timeout: Option<Duration>,
+    #[command(flatten)]
+    wire: WireArg,
     // --mode: the permission bits of the socket file (with --unix only).
     #[command(flatten)]
     mode: ModeArg,
@@ -78,9 +88,20 @@ fn run(args: &Args) -> Result<()> {
             ),
         );
     }
+    if args.wire.wire == Wire::C {
+        cwire::check_transport(args.unix.is_some(), args.udp)?;
+        if args.frame_timeout.is_some() {
+            return Err(Error::usage(
+                "--frame-timeout with --wire c",
+                "the C protocol has no frames and no replies to time: a C client may be silent for as long as it likes",
+            )
+            .with_hint("leave out --frame-timeout"));
+        }
+    }
     let options = ServerOptions {
-        frame_timeout: args.frame_timeout,
+        frame_timeout: args.frame_timeout.unwrap_or(DEFAULT_TIMEOUT),
         clients: args.clients,
+        wire: args.wire.wire,
     };
     let (served, outcome, order_promised) = if args.udp {
         let socket = udp::bind_server(&args.bind, args.port)?;
