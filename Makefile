@@ -3,7 +3,8 @@
 
 CARGO ?= cargo
 MECHANISMS := pipe fifo msgq sem shm socket
-export IPC_BIN := $(CURDIR)/target/debug
+# Where the demos find the programs (cargo honours CARGO_TARGET_DIR, so do we).
+export IPC_BIN ?= $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/debug
 
 .DEFAULT_GOAL := help
 .PHONY: help build test lint demo $(addprefix demo-,$(MECHANISMS)) bench soak c clean-ipc
