@@ -4,6 +4,8 @@
 CARGO ?= cargo
 MECHANISMS := pipe fifo msgq sem shm socket
 # Where the demos find the programs (cargo honours CARGO_TARGET_DIR, so do we).
+# The soak's knobs, so that `make soak SOAK_SECS=60` works (see crates/soak/README.md).
+export SOAK_SECS SOAK_SEED SOAK_ROUND SOAK_MECHS
 export IPC_BIN ?= $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/debug
 
 .DEFAULT_GOAL := help
@@ -39,8 +41,9 @@ bench: ## ipc-bench quick mode
 	@if [ -d crates/bench ]; then $(CARGO) run --release --locked -p ipc-bench -- --quick; \
 	else echo "make bench: ipc-bench is not built yet (see its issue)" >&2; exit 1; fi
 
-soak: ## The fault-injection soak suite (SOAK_SECS, default 120)
-	@echo "make soak: the soak suite is not built yet (see its issue)" >&2; exit 1
+soak: ## Fault-injection soak (SOAK_SECS, default 120; SOAK_SEED; SOAK_ROUND replays one round)
+	$(CARGO) build --release --workspace --bins --locked
+	$(or $(CARGO_TARGET_DIR),target)/release/ipc-soak
 
 c: ## Build the tutorial's C programs in c/
 	@if [ -f c/Makefile ]; then $(MAKE) -C c; \
