@@ -3,9 +3,9 @@
 
 CARGO ?= cargo
 MECHANISMS := pipe fifo msgq sem shm socket
-# Where the demos find the programs (cargo honours CARGO_TARGET_DIR, so do we).
 # The soak's knobs, so that `make soak SOAK_SECS=60` works (see crates/soak/README.md).
 export SOAK_SECS SOAK_SEED SOAK_ROUND SOAK_MECHS
+# Where the demos find the programs (cargo honours CARGO_TARGET_DIR, so do we).
 export IPC_BIN ?= $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/debug
 
 .DEFAULT_GOAL := help
