@@ -148,8 +148,13 @@ pub fn read_frame(input: &mut impl Read, buf: &mut Vec<u8>) -> Result<Option<Mes
             limit: MAX_FRAME,
         });
     }
-    buf.resize(len, 0);
-    let got = read_full(input, buf)?;
+    // Grow the buffer as bytes arrive, never to the length the peer merely claims: a peer
+    // that announces 16 MiB and sends 7 bytes costs us 7 bytes, not 16 MiB.
+    buf.clear();
+    let got = input
+        .take(len as u64)
+        .read_to_end(buf)
+        .map_err(WireError::Io)?;
     if got < len {
         return Err(WireError::Truncated { expected: len, got });
     }
@@ -234,6 +239,16 @@ mod tests {
             matches!(result, Err(WireError::TooLarge { len, .. }) if len == u64::from(u32::MAX))
         );
         assert_eq!(buf.capacity(), 0, "nothing allocated for the refused frame");
+    }
+
+    #[test]
+    fn a_claimed_length_is_not_allocated_before_its_bytes_arrive() {
+        let mut bytes = (MAX_FRAME as u32).to_le_bytes().to_vec();
+        bytes.extend_from_slice(b"7 bytes");
+        let mut buf = Vec::new();
+        let result = read_frame(&mut bytes.as_slice(), &mut buf);
+        assert!(matches!(result, Err(WireError::Truncated { got: 7, .. })), "{result:?}");
+        assert!(buf.capacity() < 64 * 1024, "allocated {} bytes", buf.capacity());
     }
 
     #[test]

@@ -396,19 +396,16 @@ fn socket_server_drops_3000_hostile_clients_and_keeps_serving() {
         (bad, without_end, ended + 1, 0),
         "(dropped, left without End, finished, lost): the server's log against the decoder"
     );
-    // The bound: a random prefix may claim up to MAX_FRAME (16 MiB), which read_frame
-    // allocates before the bytes come, in whichever malloc arena the client's thread uses
-    // (glibc keeps up to 8 per core, each keeping its freed memory): 320 MiB on 2 cores. It
-    // does not grow with the number of clients (see the ignored test below for concurrent
-    // ones, which is the defect).
+    // The bound: read_frame grows its buffer only as bytes arrive (a claim of 16 MiB costs
+    // nothing until the bytes come), in whichever malloc arena the client's thread uses (glibc
+    // keeps up to 8 per core, each keeping its freed memory). The test below holds 64 claims
+    // open at once.
     assert!(peak < 320 * 1024, "the server's peak memory was {peak} KiB");
     assert_none(&problems, range.end - range.start);
     ipc_testkit::assert_gone(&path);
 }
 
 #[test]
-#[ignore = "fails today: wire::read_frame allocates a frame's claimed length before its bytes \
-            arrive, so 64 clients claiming 16 MiB each cost the server about 1 GiB (reported)"]
 fn socket_server_memory_stays_bounded_when_64_clients_claim_16_mib_frames() {
     use std::os::unix::net::UnixStream;
     let path = unique_path("hostile-claim");
