@@ -247,8 +247,15 @@ mod tests {
         bytes.extend_from_slice(b"7 bytes");
         let mut buf = Vec::new();
         let result = read_frame(&mut bytes.as_slice(), &mut buf);
-        assert!(matches!(result, Err(WireError::Truncated { got: 7, .. })), "{result:?}");
-        assert!(buf.capacity() < 64 * 1024, "allocated {} bytes", buf.capacity());
+        assert!(
+            matches!(result, Err(WireError::Truncated { got: 7, .. })),
+            "{result:?}"
+        );
+        assert!(
+            buf.capacity() < 64 * 1024,
+            "allocated {} bytes",
+            buf.capacity()
+        );
     }
 
     #[test]
