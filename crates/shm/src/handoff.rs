@@ -17,6 +17,12 @@
 //!   V(WRITER) and V(FULL), atomically       V(EMPTY)
 //! ```
 //!
+//! The sender takes both EMPTY and WRITER with SEM_UNDO, so a sender killed while it fills a
+//! slot gives both back; handing the slot over cancels the undo on EMPTY in the same semop.
+//! (A sender killed in the instant after it advanced the write index but before that semop
+//! leaves a written slot that FULL does not count: the receiver then ends with an error when
+//! the last sender leaves, rather than waiting for ever.)
+//!
 //! `--slots 1` is the tutorial's single buffer (the two sides take turns); more slots let
 //! both run at once. WRITER (with SEM_UNDO) lets several senders share one receiver.
 //!
@@ -480,8 +486,11 @@ impl Outbox for ShmWriter {
             )));
         }
         // P(EMPTY) and P(WRITER), in one atomic semop: a free slot, and the right to fill it.
+        // Both with SEM_UNDO: a sender killed before it hands the slot over gives back the
+        // slot as well as the lock (the kernel applies the undo when the process dies), so
+        // other senders never wait for ever on a slot a dead one took.
         // The --no-sync experiment skips it: the slot may still hold an unread message.
-        let claim = [Op::wait(EMPTY), Op::wait(WRITER).undo()];
+        let claim = [Op::wait(EMPTY).undo(), Op::wait(WRITER).undo()];
         while self.synced
             && !self
                 .channel
@@ -506,8 +515,16 @@ impl Outbox for ShmWriter {
         if !self.synced {
             return Ok(()); // --no-sync: nobody is told, the receiver polls
         }
+        // V(WRITER) and V(FULL), in one atomic semop, which also cancels the undo of our
+        // P(EMPTY): +1 with SEM_UNDO then -1 without leaves EMPTY's value as it is and its
+        // adjustment at 0, so once handed over, the slot is the receiver's to free.
         self.channel.sems.op(
-            [Op::post(WRITER).undo(), Op::post(FULL)],
+            [
+                Op::post(WRITER).undo(),
+                Op::post(FULL),
+                Op::post(EMPTY).undo(),
+                Op::wait(EMPTY),
+            ],
             "handing the slot over",
         )
     }
