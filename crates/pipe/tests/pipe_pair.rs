@@ -340,3 +340,28 @@ fn usage_errors_exit_2_with_the_program_name() {
     cmd.args(["--count", "1", "--size", "17M"]);
     run(cmd, b"").assert_code(2);
 }
+
+#[test]
+fn ctrl_c_to_the_receiver_alone_is_the_senders_failure_not_its_interruption() {
+    let mut cmd = sender();
+    cmd.args(["--count", "100000000", "--size", "1000"])
+        .stdin(Stdio::null());
+    let mut running = Running::start(cmd, None);
+    let line = running.wait_for_stderr("started pipe-receiver", WATCHDOG);
+    let child = receiver_pid(&line);
+    std::thread::sleep(Duration::from_millis(300));
+    nix::sys::signal::kill(child, Signal::SIGINT).expect("signal the receiver");
+    let out = running.finish(Duration::from_secs(5));
+    out.assert_code(1).assert_no_panic();
+    assert!(
+        out.stderr.contains("pipe-sender: error: "),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("pipe-sender: interrupted"),
+        "{}",
+        out.stderr
+    );
+    assert!(!process_exists(child));
+}

@@ -98,7 +98,12 @@ fn parent(write_end: OwnedFd, mut child: ChildGuard, args: &Args) -> Result<()> 
     eprintln!("Pipe Written Successfully..");
     match child.wait()? {
         0 => Ok(()),
-        130 => Err(Error::interrupted()),
+        // Our own Ctrl-C already makes us exit 130 (error::exit_code); a 130 here means
+        // only the child was stopped, which is its failure, not our interruption.
+        130 => Err(Error::new(
+            "the child process",
+            "was stopped by a signal (exit code 130)",
+        )),
         code => Err(Error::new(
             "the child process",
             format!("failed (exit code {code})"),

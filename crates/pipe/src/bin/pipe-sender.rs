@@ -80,7 +80,12 @@ fn run(args: &Args) -> Result<()> {
     }
     match child.wait()? {
         0 => Ok(()),
-        130 => Err(Error::interrupted()),
+        // Our own Ctrl-C already makes us exit 130 (error::exit_code); a 130 here means
+        // only the child was stopped, which is its failure, not our interruption.
+        130 => Err(Error::new(
+            "pipe-receiver",
+            "was stopped by a signal (exit code 130)",
+        )),
         code => Err(Error::new(
             "pipe-receiver",
             format!("reported a failure (exit code {code})"),
