@@ -3,8 +3,6 @@
 
 CARGO ?= cargo
 MECHANISMS := pipe fifo msgq sem shm socket
-# The soak's knobs, so that `make soak SOAK_SECS=60` works (see crates/soak/README.md).
-export SOAK_SECS SOAK_SEED SOAK_ROUND SOAK_MECHS
 # Where the demos find the programs (cargo honours CARGO_TARGET_DIR, so do we).
 export IPC_BIN ?= $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/debug
 
@@ -41,6 +39,8 @@ bench: ## ipc-bench quick mode
 	@if [ -d crates/bench ]; then $(CARGO) run --release --locked -p ipc-bench -- --quick; \
 	else echo "make bench: ipc-bench is not built yet (see its issue)" >&2; exit 1; fi
 
+# SOAK_SECS, SOAK_SEED, SOAK_ROUND, SOAK_MECHS reach ipc-soak from the environment or the make
+# command line (`make soak SOAK_SECS=60`); see crates/soak/README.md.
 soak: ## Fault-injection soak (SOAK_SECS, default 120; SOAK_SEED; SOAK_ROUND replays one round)
 	$(CARGO) build --release --workspace --bins --locked
 	$(or $(CARGO_TARGET_DIR),target)/release/ipc-soak
