@@ -1,0 +1,219 @@
+//! Waiting for the other side: spin briefly, then sleep on a futex; wake the other side only
+//! when it sleeps.
+//!
+//! A wake-up through the kernel (FUTEX_WAKE, the scheduler, FUTEX_WAIT returning on another
+//! CPU) costs several microseconds. A peer on another CPU usually answers well within that, so
+//! a waiting side first **spins**: it re-reads the counter in a loop with
+//! `std::hint::spin_loop()` (the x86 `pause` instruction) for at most [`DEFAULT_SPIN`]. Only
+//! then does it **sleep**:
+//!
+//! ```text
+//! waiter                                   waker (after publishing head or tail)
+//! sleeping.store(1); fence(SeqCst)         counter.store(n, Release); fence(SeqCst)
+//! if ready() { sleeping = 0; return }      if sleeping.load() == 1 && sleeping.swap(0) == 1
+//! futex_wait(&sleeping, 1, 100 ms)             futex_wake(&sleeping, 1)
+//! ```
+//!
+//! The two fences make this Dekker's handshake: either the waiter sees the new counter and does
+//! not sleep, or the waker sees `sleeping == 1` and wakes it. If the waker clears the flag
+//! between the waiter's check and its FUTEX_WAIT, the kernel sees the word is no longer 1 and
+//! returns at once (EAGAIN): no wake-up is ever lost. A side that never sleeps costs its peer
+//! one fence and one read of a cache line that does not change: no system call at all.
+//!
+//! The sleep has a timeout (100 ms): each time it passes, the waiter checks that the peer's
+//! process still exists (`kill(pid, 0)`, and not a zombie), so a peer killed with `kill -9`
+//! is noticed within about 0.1 s, and Ctrl-C (which may not interrupt FUTEX_WAIT, restarted
+//! under ctrlc's `SA_RESTART`) is noticed too.
+
+use std::sync::atomic::{fence, AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::sys::signal::kill;
+use nix::unistd::Pid;
+
+use ipc_common::{signals, Error, Result};
+
+use crate::sys::{self, Wakeup};
+
+/// How long a waiting side spins before it sleeps, unless told otherwise.
+pub const DEFAULT_SPIN: Duration = Duration::from_micros(50);
+
+/// How often a sleeping side wakes up to check on its peer (and on Ctrl-C).
+pub const PEER_CHECK: Duration = Duration::from_millis(100);
+
+/// How one side waits: its spin budget and what it counts.
+#[derive(Debug, Clone)]
+pub(crate) struct Waiter {
+    pub spin: Duration,
+    /// Times this side went to sleep in FUTEX_WAIT.
+    pub sleeps: u64,
+    /// Times this side called FUTEX_WAKE for its peer.
+    pub wakes: u64,
+}
+
+impl Waiter {
+    pub(crate) fn new() -> Self {
+        Waiter {
+            spin: DEFAULT_SPIN,
+            sleeps: 0,
+            wakes: 0,
+        }
+    }
+
+    /// Waits until `ready()` says true (or fails). `sleeping` is our own futex word;
+    /// `peer` names the other side for the dead-peer check.
+    pub(crate) fn wait(
+        &mut self,
+        sleeping: &AtomicU32,
+        peer: &dyn Fn() -> Peer,
+        mut ready: impl FnMut() -> Result<bool>,
+    ) -> Result<()> {
+        // 1. Spin: cheap re-reads of a cache line the peer will write.
+        if ready()? {
+            return Ok(());
+        }
+        let start = Instant::now();
+        let mut spins: u32 = 0;
+        loop {
+            std::hint::spin_loop();
+            if ready()? {
+                return Ok(());
+            }
+            spins = spins.wrapping_add(1);
+            if spins % 256 == 0 && start.elapsed() >= self.spin {
+                break;
+            }
+        }
+        // 2. Sleep on the futex, waking every PEER_CHECK to look at the peer and at Ctrl-C.
+        let mut last_check = Instant::now();
+        loop {
+            sleeping.store(1, Ordering::SeqCst);
+            fence(Ordering::SeqCst);
+            let now_ready = ready();
+            if !matches!(now_ready, Ok(false)) {
+                sleeping.store(0, Ordering::SeqCst);
+                return now_ready.map(drop);
+            }
+            self.sleeps += 1;
+            let woken = sys::futex_wait(sleeping, 1, PEER_CHECK);
+            sleeping.store(0, Ordering::SeqCst);
+            match woken {
+                Ok(Wakeup::Woken | Wakeup::Changed | Wakeup::Interrupted | Wakeup::TimedOut) => {}
+                Err(errno) => return Err(Error::sys("waiting on the ring's futex", errno)),
+            }
+            signals::check()?;
+            if ready()? {
+                return Ok(());
+            }
+            if last_check.elapsed() >= PEER_CHECK {
+                peer().check_alive()?;
+                last_check = Instant::now();
+            }
+        }
+    }
+
+    /// After publishing: wakes the peer if (and only if) it sleeps on `peer_sleeping`.
+    pub(crate) fn wake(&mut self, peer_sleeping: &AtomicU32) {
+        fence(Ordering::SeqCst);
+        if peer_sleeping.load(Ordering::Relaxed) != 0
+            && peer_sleeping.swap(0, Ordering::SeqCst) != 0
+        {
+            self.wakes += 1;
+            // A failed wake-up can only mean a bad address, which cannot happen for a word of
+            // our own mapping; the sleeper's timeout would cover it anyway.
+            let _ = sys::futex_wake(peer_sleeping, 1);
+        }
+    }
+}
+
+/// The other side, as the header describes it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peer {
+    /// "producer" or "consumer".
+    pub role: &'static str,
+    /// Its pid, 0 while it has not attached.
+    pub pid: u32,
+}
+
+impl Peer {
+    /// Fails when the peer attached once and its process no longer runs.
+    pub(crate) fn check_alive(&self) -> Result<()> {
+        if self.pid == 0 || process_alive(self.pid) {
+            return Ok(());
+        }
+        Err(Error::new(
+            format!("waiting for the ring's {}", self.role),
+            format!(
+                "the {} (pid {}) died without closing the ring",
+                self.role, self.pid
+            ),
+        )
+        .with_hint(format!(
+            "look at the {}'s error output; start both ends again",
+            self.role
+        )))
+    }
+}
+
+/// C: `kill(pid, 0) == 0` and `/proc/PID/stat` not in state Z (zombie) or X (dead).
+///
+/// `kill(pid, 0)` alone says "the pid exists", which stays true for a killed child that its
+/// parent has not reaped yet; a zombie runs no code, so for us it is dead. (A pid reused by an
+/// unrelated process would look alive; the kernel hands pids out in turn, so that takes a whole
+/// cycle of `/proc/sys/kernel/pid_max` pids while we wait.)
+pub fn process_alive(pid: u32) -> bool {
+    let Ok(raw) = i32::try_from(pid) else {
+        return false;
+    };
+    match kill(Pid::from_raw(raw), None) {
+        Ok(()) | Err(Errno::EPERM) => {}
+        Err(_) => return false,
+    }
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // "PID (COMM) STATE ...": COMM may hold spaces and parentheses, so split at the last ')'.
+        Ok(stat) => match stat.rsplit_once(')') {
+            Some((_, rest)) => !matches!(rest.trim_start().chars().next(), Some('Z' | 'X')),
+            None => true,
+        },
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_process_is_alive_and_a_reaped_child_is_not() {
+        assert!(process_alive(std::process::id()));
+        let mut child = std::process::Command::new("true")
+            .spawn()
+            .expect("start true");
+        let pid = child.id();
+        child.wait().expect("reap");
+        assert!(!process_alive(pid));
+    }
+
+    #[test]
+    fn a_zombie_counts_as_dead() {
+        let mut child = std::process::Command::new("true")
+            .spawn()
+            .expect("start true");
+        let pid = child.id();
+        // Wait until it has exited but do not reap it: it is a zombie.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while process_alive(pid) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(
+            !process_alive(pid),
+            "an exited, unreaped child must count as dead"
+        );
+        assert!(
+            kill(Pid::from_raw(pid as i32), None).is_ok(),
+            "it is still a zombie"
+        );
+        child.wait().expect("reap");
+    }
+}
