@@ -547,6 +547,29 @@ impl Drop for ShmWriter {
     }
 }
 
+/// `--slot-size`, `--slots` and `--no-sync`: the layout both ends must agree on, defined once
+/// for shm-sender and shm-receiver.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SlotArgs {
+    /// Bytes per slot, its 4-byte length included (the tutorial's buffer is 1024)
+    #[arg(long, value_name = "BYTES", default_value = "1024", value_parser = ipc_common::cli::parse_size)]
+    pub slot_size: usize,
+    /// Number of slots: 1 is the tutorial's single buffer, more let both ends run at once
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub slots: u32,
+    /// Experiment: skip the semaphore handoff (no waiting, no signalling) and count the torn,
+    /// repeated and lost reads in the summary; both ends need it
+    #[arg(long)]
+    pub no_sync: bool,
+}
+
+impl SlotArgs {
+    /// The segment's layout for these options (a usage error for an impossible one).
+    pub fn layout(&self) -> Result<Layout> {
+        Layout::new(self.slot_size, self.slots)
+    }
+}
+
 /// The receiving end: takes each message out of the next written slot.
 #[derive(Debug)]
 pub struct ShmReader {

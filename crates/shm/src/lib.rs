@@ -28,6 +28,6 @@ pub mod cwire;
 pub mod handoff;
 pub mod segment;
 
-pub use handoff::{Channel, Layout, ShmReader, ShmWriter};
+pub use handoff::{Channel, Layout, ShmReader, ShmWriter, SlotArgs};
 pub use segment::ShmSegment;
 pub use sys::{ShmId, ShmStat};

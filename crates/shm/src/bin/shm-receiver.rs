@@ -26,11 +26,11 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{self, parse_size, KeyArg, ModeArg, ReceiverArgs, TraceArg};
+use ipc_common::cli::{self, KeyArg, ModeArg, ReceiverArgs, TraceArg};
 use ipc_common::receiver::Inbox;
 use ipc_common::{error, signals, Result};
 use ipc_shm::cwire::{CChannel, Wire, WireArg};
-use ipc_shm::{Channel, Layout, ShmReader};
+use ipc_shm::{Channel, ShmReader, SlotArgs};
 
 /// Read messages out of System V shared memory, written there by shm-sender.
 #[derive(Debug, Parser)]
@@ -40,16 +40,8 @@ struct Args {
     key: KeyArg,
     #[command(flatten)]
     mode: ModeArg,
-    /// Bytes per slot, its 4-byte length included (the tutorial's buffer is 1024)
-    #[arg(long, value_name = "BYTES", default_value = "1024", value_parser = parse_size)]
-    slot_size: usize,
-    /// Number of slots: 1 is the tutorial's single buffer, more let both ends run at once
-    #[arg(long, value_name = "S", default_value_t = 1)]
-    slots: u32,
-    /// Experiment: skip the semaphore handoff (no waiting, no signalling) and count the torn,
-    /// repeated and lost reads in the summary; both ends need it
-    #[arg(long)]
-    no_sync: bool,
+    #[command(flatten)]
+    slots: SlotArgs,
     #[command(flatten)]
     receiver: ReceiverArgs,
     #[command(flatten)]
@@ -69,12 +61,12 @@ fn run(args: &Args) -> Result<()> {
     if args.wire.wire == Wire::C {
         return receive_from_c(args);
     }
-    let layout = Layout::new(args.slot_size, args.slots)?;
+    let layout = args.slots.layout()?;
     let channel = Channel::attach("shm-receiver", args.key.key, layout, args.mode.mode)?;
     if channel.created() {
         args.mode.mode.warn_if_open("shm-receiver");
     }
-    let mut reader = if args.no_sync {
+    let mut reader = if args.slots.no_sync {
         eprintln!(
             "shm-receiver: --no-sync: copying a slot every millisecond without waiting for the \
              sender; expect lost, duplicated and corrupt messages in the summary"

@@ -21,11 +21,11 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{self, parse_size, KeyArg, MessageSource, ModeArg, TraceArg};
+use ipc_common::cli::{self, KeyArg, MessageSource, ModeArg, TraceArg};
 use ipc_common::sender::run_sender;
 use ipc_common::{error, signals, Result};
 use ipc_shm::cwire::{self, CChannel, Wire, WireArg};
-use ipc_shm::{Channel, Layout, ShmWriter};
+use ipc_shm::{Channel, ShmWriter, SlotArgs};
 
 /// Write messages into System V shared memory, one per slot, for shm-receiver.
 #[derive(Debug, Parser)]
@@ -35,16 +35,8 @@ struct Args {
     key: KeyArg,
     #[command(flatten)]
     mode: ModeArg,
-    /// Bytes per slot, its 4-byte length included (the tutorial's buffer is 1024)
-    #[arg(long, value_name = "BYTES", default_value = "1024", value_parser = parse_size)]
-    slot_size: usize,
-    /// Number of slots: 1 is the tutorial's single buffer, more let both ends run at once
-    #[arg(long, value_name = "S", default_value_t = 1)]
-    slots: u32,
-    /// Experiment: skip the semaphore handoff (no waiting, no signalling) and count the torn,
-    /// repeated and lost reads in the summary; both ends need it
-    #[arg(long)]
-    no_sync: bool,
+    #[command(flatten)]
+    slots: SlotArgs,
     #[command(flatten)]
     source: MessageSource,
     #[command(flatten)]
@@ -67,14 +59,14 @@ fn run(args: &Args) -> Result<()> {
     if args.wire.wire == Wire::C {
         return send_to_c(args);
     }
-    let layout = Layout::new(args.slot_size, args.slots)?;
+    let layout = args.slots.layout()?;
     let channel = Channel::attach("shm-sender", args.key.key, layout, args.mode.mode)?;
     if channel.created() {
         args.mode.mode.warn_if_open("shm-sender");
     }
     // Register as a sender before saying we are attached: from then on the receiver counts us,
     // and notices if we die without our End.
-    let mut writer = if args.no_sync {
+    let mut writer = if args.slots.no_sync {
         eprintln!("shm-sender: --no-sync: overwriting the slots without waiting for the receiver");
         ShmWriter::unsynchronised(channel)?
     } else {
