@@ -1,52 +1,16 @@
 //! The porting kit's sem tests: `--no-lock` breaks the critical section on purpose (and the
 //! breakage shows in the output), and `--trace` shows semget/semctl/semop in C notation.
 
+mod support;
+
+use support::{mutex, printed, wait_for_output};
+
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use ipc_testkit::{
-    assert_gone, assert_no_sysv_objects, run, unique_key, unique_path, Running, WATCHDOG,
-};
+use ipc_testkit::{assert_gone, assert_no_sysv_objects, run, unique_key, unique_path, WATCHDOG};
 use nix::sys::signal::Signal;
-
-/// Starts sem-mutex with its stdout appended to `out` (shared by both instances, so the file
-/// shows the order in which they printed) and its stderr captured by `Running`.
-fn mutex(key: i32, out: &Path, args: &[&str]) -> Running {
-    let mut cmd = Command::new("sh");
-    cmd.arg("-c")
-        .arg(r#"out=$1; shift; exec "$@" >>"$out""#)
-        .arg("sh")
-        .arg(out)
-        .arg(env!("CARGO_BIN_EXE_sem-mutex"))
-        .arg("--key")
-        .arg(key.to_string())
-        .args(args)
-        .stdin(Stdio::null());
-    Running::start(cmd, None)
-}
-
-/// The characters both instances printed, in order.
-fn printed(out: &Path) -> String {
-    std::fs::read_to_string(out)
-        .unwrap_or_default()
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect()
-}
-
-/// Waits until `out` holds `needle`.
-fn wait_for_output(out: &Path, needle: &str) {
-    let deadline = Instant::now() + WATCHDOG;
-    while !printed(out).contains(needle) {
-        assert!(
-            Instant::now() < deadline,
-            "{needle:?} never appeared in {}",
-            out.display()
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
 
 /// Removes the shared output file even when the test fails.
 struct Remove<'a>(&'a Path);
