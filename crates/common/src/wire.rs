@@ -88,6 +88,28 @@ pub fn encode(msg: &Message, buf: &mut Vec<u8>) -> Result<(), WireError> {
         .map_err(|err| WireError::Invalid(err.to_string()))
 }
 
+/// Encodes `msg` straight into `dst` (a shared-memory slot, say: no scratch buffer and no
+/// second copy) and returns how many bytes it used. Fails, leaving `dst` partly written, if
+/// `dst` is too small; [`encoded_len`] says beforehand how much is needed.
+pub fn encode_into_slice(msg: &Message, dst: &mut [u8]) -> Result<usize, WireError> {
+    bincode::serde::encode_into_slice(msg, dst, CONFIG).map_err(|err| match err {
+        bincode::error::EncodeError::UnexpectedEnd => WireError::TooLarge {
+            len: encoded_len(msg) as u64,
+            limit: dst.len(),
+        },
+        other => WireError::Invalid(other.to_string()),
+    })
+}
+
+/// How many bytes [`encode`] makes of `msg`, counted without copying the payload.
+pub fn encoded_len(msg: &Message) -> usize {
+    let mut size = bincode::enc::write::SizeWriter::default();
+    match bincode::serde::encode_into_writer(msg, &mut size, CONFIG) {
+        Ok(()) => size.bytes_written,
+        Err(_) => usize::MAX, // over the configured limit: fits nowhere
+    }
+}
+
 /// Decodes exactly one message from `bytes`; trailing bytes are an error.
 pub fn decode(bytes: &[u8]) -> Result<Message, WireError> {
     if bytes.len() > MAX_FRAME {
@@ -197,6 +219,23 @@ mod tests {
             let bytes = framed(&msg);
             let back = read_frame(&mut bytes.as_slice(), &mut Vec::new()).expect("decodes");
             assert_eq!(back, Some(msg));
+        }
+    }
+
+    #[test]
+    fn encoding_into_a_slice_matches_encode_and_refuses_a_short_slice() {
+        for msg in [Message::text(1, 1, "slot"), Message::payload(2, 3, 5000)] {
+            let mut vec = Vec::new();
+            encode(&msg, &mut vec).expect("encodes");
+            assert_eq!(encoded_len(&msg), vec.len());
+            let mut slot = vec![0u8; vec.len() + 10];
+            let used = encode_into_slice(&msg, &mut slot).expect("fits");
+            assert_eq!(&slot[..used], &vec[..]);
+            let short = encode_into_slice(&msg, &mut slot[..vec.len() - 1]);
+            assert!(
+                matches!(short, Err(WireError::TooLarge { len, .. }) if len == vec.len() as u64),
+                "{short:?}"
+            );
         }
     }
 
