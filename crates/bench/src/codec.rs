@@ -16,9 +16,9 @@ use std::io::{Read, Write};
 use ipc_common::message::{checksum, generated_bytes};
 use ipc_common::sender::Outbox;
 use ipc_common::stream::{FrameReader, FrameWriter};
-use ipc_common::{wire, Body, Context, Error, Message, Result};
+use ipc_common::{Body, Context, Error, Message, Result};
 
-use crate::transport::{Endpoint, MsgLink, TypedLink};
+use crate::transport::{Endpoint, MsgLink};
 
 /// Which path to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -62,7 +62,6 @@ pub fn make(endpoint: Endpoint, path: PathKind, size: usize) -> Box<dyn Codec> {
             w: FrameWriter::new(w, "writing the stream", "the peer closed the stream"),
             msg,
         }),
-        (Endpoint::Typed(link), _) => Box::new(TypedOnly { link, msg }),
         (Endpoint::Msg(link), PathKind::Typed) => Box::new(TypedMsg {
             link,
             msg,
@@ -237,8 +236,7 @@ impl TypedMsg {
     }
 
     fn put(&mut self, msg: &Message) -> Result<()> {
-        wire::encode(msg, &mut self.scratch).map_err(|err| err.context("encoding a message"))?;
-        self.link.send(&self.scratch)
+        self.link.send_message(msg, &mut self.scratch)
     }
 }
 
@@ -260,34 +258,6 @@ impl Codec for TypedMsg {
         let msg = self.next()?;
         verify(&msg)?;
         self.put(&msg)
-    }
-
-    fn flush(&mut self) -> Result<()> {
-        Ok(())
-    }
-}
-
-/// A library that only carries Messages (the queues): the typed path through its own API.
-struct TypedOnly {
-    link: Box<dyn TypedLink>,
-    msg: Message,
-}
-
-impl Codec for TypedOnly {
-    fn send(&mut self, seq: u64) -> Result<()> {
-        self.msg.seq = seq;
-        self.link.send(&self.msg)
-    }
-
-    fn recv(&mut self) -> Result<u64> {
-        let msg = self.link.recv()?;
-        verify(&msg)
-    }
-
-    fn echo(&mut self) -> Result<()> {
-        let msg = self.link.recv()?;
-        verify(&msg)?;
-        self.link.send(&msg)
     }
 
     fn flush(&mut self) -> Result<()> {

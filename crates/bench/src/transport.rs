@@ -2,10 +2,11 @@
 //! (itself, re-executed with the hidden `__peer` command), the peer opens them.
 //!
 //! A byte stream (pipe, FIFO, Unix stream, TCP) becomes an [`Endpoint::Stream`]; a
-//! message-oriented mechanism (UDP, the ring) an [`Endpoint::Msg`] that carries one message per
-//! kernel message (datagram, slot); a crate whose API carries whole `Message`s only (the System V
-//! and POSIX queues of crates/msgq, the shared-memory handoff of crates/shm) an
-//! [`Endpoint::Typed`], measured on the typed path only.
+//! message-oriented mechanism (UDP, the ring, the System V and POSIX queues of crates/msgq, the
+//! shared-memory handoff of crates/shm) an [`Endpoint::Msg`] that carries one message per kernel
+//! message (datagram, slot, queue message). The crates with an API of their own for `Message`s
+//! (queues, shared memory, ring) are measured through it on the typed path
+//! ([`MsgLink::send_message`], [`MsgLink::recv_message`]).
 //!
 //! The FIFO is made here with `mkfifo` and read and written like a pipe: crates/fifo's
 //! `FifoWriter` keeps each message within PIPE_BUF (4 KiB) so that several writers never
@@ -99,10 +100,10 @@ impl Mech {
         }
     }
 
-    /// The paths its library offers: the queue crates carry `Message`s only.
+    /// The paths its library offers.
     pub fn paths(self) -> &'static [PathKind] {
         match self {
-            Mech::SysvMsgq | Mech::PosixMq | Mech::ShmSem1 | Mech::ShmSem8 => &[PathKind::Typed],
+            Mech::ShmSem1 | Mech::ShmSem8 => &[PathKind::Typed],
             _ => &[PathKind::Raw, PathKind::Typed],
         }
     }
@@ -146,23 +147,24 @@ pub enum Endpoint {
     Stream { r: Box<dyn Read>, w: Box<dyn Write> },
     /// One message per kernel message.
     Msg(Box<dyn MsgLink>),
-    /// A library that carries `Message`s only (no raw path).
-    Typed(Box<dyn TypedLink>),
-}
-
-/// A link whose library sends and receives whole `Message`s.
-pub trait TypedLink {
-    fn send(&mut self, msg: &Message) -> Result<()>;
-    fn recv(&mut self) -> Result<Message>;
 }
 
 /// A message-oriented link: each `send` arrives as one `recv`.
+///
+/// `send`/`recv` are the raw path (bytes as they are); `send_message`/`recv_message` the typed
+/// one, by default `wire::encode` + `send` and `recv` + `wire::decode`. A crate with its own API
+/// for `Message`s (queues, shared memory, the ring) overrides them with it: that API is what
+/// the programs use, and it may encode and decode in place, without the scratch copy.
 pub trait MsgLink {
     fn send(&mut self, bytes: &[u8]) -> Result<()>;
     /// Replaces `buf` with the next message.
     fn recv(&mut self, buf: &mut Vec<u8>) -> Result<()>;
-    /// Receives and decodes the next `Message` (`buf` is scratch space). The ring overrides
-    /// it to decode in place, straight out of its slot.
+    /// Encodes and sends one `Message` (`scratch` is space for the encoding).
+    fn send_message(&mut self, msg: &Message, scratch: &mut Vec<u8>) -> Result<()> {
+        wire::encode(msg, scratch).map_err(|err| err.context("encoding a message"))?;
+        self.send(scratch)
+    }
+    /// Receives and decodes the next `Message` (`buf` is scratch space).
     fn recv_message(&mut self, buf: &mut Vec<u8>) -> Result<Message> {
         self.recv(buf)?;
         wire::decode(buf).map_err(|err| err.context("decoding a message"))
@@ -409,7 +411,7 @@ pub fn open_parent(spec: &PeerSpec) -> Result<Session> {
             let queue = MsgQueue::open_or_create(key, cli::DEFAULT_MODE, "ipc-bench")?;
             let peer = spawn_peer(spec, &key.0.to_string(), null(), null())?;
             Ok(Session {
-                endpoint: Endpoint::Typed(Box::new(SysvLink {
+                endpoint: Endpoint::Msg(Box::new(SysvLink {
                     queue,
                     send_type: 1,
                 })),
@@ -430,7 +432,7 @@ pub fn open_parent(spec: &PeerSpec) -> Result<Session> {
             )?;
             let peer = spawn_peer(spec, &base, null(), null())?;
             Ok(Session {
-                endpoint: Endpoint::Typed(Box::new(PosixLink { tx, rx })),
+                endpoint: Endpoint::Msg(Box::new(PosixLink { tx, rx })),
                 peer,
                 _held: Vec::new(),
             })
@@ -442,7 +444,7 @@ pub fn open_parent(spec: &PeerSpec) -> Result<Session> {
             let rx = ShmReader::new(Channel::attach("ipc-bench", b, layout, cli::DEFAULT_MODE)?)?;
             let peer = spawn_peer(spec, &format!("{},{}", a.0, b.0), null(), null())?;
             Ok(Session {
-                endpoint: Endpoint::Typed(Box::new(ShmLink { tx, rx })),
+                endpoint: Endpoint::Msg(Box::new(ShmLink { tx, rx })),
                 peer,
                 _held: Vec::new(),
             })
@@ -515,7 +517,7 @@ pub fn open_child(spec: &PeerSpec) -> Result<Endpoint> {
             let mut queue = MsgQueue::open_existing(key, cli::DEFAULT_MODE, "ipc-bench")?
                 .ok_or_else(|| Error::new("opening the bench's queue", "it does not exist"))?;
             queue.remove_when_done(false);
-            Ok(Endpoint::Typed(Box::new(SysvLink {
+            Ok(Endpoint::Msg(Box::new(SysvLink {
                 queue,
                 send_type: 2,
             })))
@@ -528,7 +530,7 @@ pub fn open_child(spec: &PeerSpec) -> Result<Endpoint> {
             };
             let rx = open(format!("{addr}-a"), Access::Receive)?;
             let tx = open(format!("{addr}-b"), Access::Send)?;
-            Ok(Endpoint::Typed(Box::new(PosixLink { tx, rx })))
+            Ok(Endpoint::Msg(Box::new(PosixLink { tx, rx })))
         }
         Mech::ShmSem1 | Mech::ShmSem8 => {
             let keys: Vec<cli::Key> = addr.split(',').filter_map(|k| k.parse().ok()).collect();
@@ -538,7 +540,7 @@ pub fn open_child(spec: &PeerSpec) -> Result<Endpoint> {
             let layout = shm_layout(spec)?;
             let rx = ShmReader::new(Channel::attach("ipc-bench", a, layout, cli::DEFAULT_MODE)?)?;
             let tx = ShmWriter::new(Channel::attach("ipc-bench", b, layout, cli::DEFAULT_MODE)?)?;
-            Ok(Endpoint::Typed(Box::new(ShmLink { tx, rx })))
+            Ok(Endpoint::Msg(Box::new(ShmLink { tx, rx })))
         }
         Mech::Ring => {
             let rx = Consumer::new(Ring::open(&format!("{addr}-a"))?)?;
@@ -630,15 +632,29 @@ struct SysvLink {
     send_type: std::ffi::c_long,
 }
 
-impl TypedLink for SysvLink {
-    fn send(&mut self, msg: &Message) -> Result<()> {
+impl SysvLink {
+    fn receive_type(&self) -> std::ffi::c_long {
+        3 - self.send_type
+    }
+}
+
+impl MsgLink for SysvLink {
+    fn send(&mut self, bytes: &[u8]) -> Result<()> {
+        self.queue.send_bytes(bytes, self.send_type, false)
+    }
+
+    fn recv(&mut self, buf: &mut Vec<u8>) -> Result<()> {
+        self.queue.receive_bytes(self.receive_type(), false, buf)?;
+        Ok(())
+    }
+
+    fn send_message(&mut self, msg: &Message, _scratch: &mut Vec<u8>) -> Result<()> {
         self.queue.send(msg, self.send_type, false)
     }
 
-    fn recv(&mut self) -> Result<Message> {
-        let want = 3 - self.send_type;
+    fn recv_message(&mut self, _buf: &mut Vec<u8>) -> Result<Message> {
         self.queue
-            .receive(want, false)?
+            .receive(self.receive_type(), false)?
             .ok_or_else(|| Error::new("receiving from the queue", "no message"))
     }
 }
@@ -649,12 +665,21 @@ struct PosixLink {
     rx: PosixQueue,
 }
 
-impl TypedLink for PosixLink {
-    fn send(&mut self, msg: &Message) -> Result<()> {
+impl MsgLink for PosixLink {
+    fn send(&mut self, bytes: &[u8]) -> Result<()> {
+        self.tx.send_bytes(bytes, 0, false)
+    }
+
+    fn recv(&mut self, buf: &mut Vec<u8>) -> Result<()> {
+        self.rx.receive_bytes(false, buf)?;
+        Ok(())
+    }
+
+    fn send_message(&mut self, msg: &Message, _scratch: &mut Vec<u8>) -> Result<()> {
         self.tx.send(msg, 0, false)
     }
 
-    fn recv(&mut self) -> Result<Message> {
+    fn recv_message(&mut self, _buf: &mut Vec<u8>) -> Result<Message> {
         self.rx
             .receive(false)?
             .ok_or_else(|| Error::new("receiving from the queue", "no message"))
@@ -672,12 +697,26 @@ struct ShmLink {
     rx: ShmReader,
 }
 
-impl TypedLink for ShmLink {
-    fn send(&mut self, msg: &Message) -> Result<()> {
+impl MsgLink for ShmLink {
+    fn send(&mut self, _bytes: &[u8]) -> Result<()> {
+        Err(Error::new(
+            "sending raw bytes",
+            "crates/shm has no raw path yet",
+        ))
+    }
+
+    fn recv(&mut self, _buf: &mut Vec<u8>) -> Result<()> {
+        Err(Error::new(
+            "receiving raw bytes",
+            "crates/shm has no raw path yet",
+        ))
+    }
+
+    fn send_message(&mut self, msg: &Message, _scratch: &mut Vec<u8>) -> Result<()> {
         ipc_common::sender::Outbox::send(&mut self.tx, msg)
     }
 
-    fn recv(&mut self) -> Result<Message> {
+    fn recv_message(&mut self, _buf: &mut Vec<u8>) -> Result<Message> {
         self.rx.next_message()
     }
 }

@@ -224,9 +224,19 @@ impl PosixQueue {
     /// A message larger than the queue's `mq_msgsize` is refused before the call. A full queue
     /// waits (saying so once) in `poll`, which Ctrl-C wakes; with `nowait` it is an error.
     pub fn send(&mut self, msg: &Message, priority: u32, nowait: bool) -> Result<()> {
-        wire::encode(msg, &mut self.scratch)
-            .map_err(|err| err.context(format!("encoding a message for {self}")))?;
-        let len = self.scratch.len();
+        let mut encoded = std::mem::take(&mut self.scratch);
+        let sent = match wire::encode(msg, &mut encoded) {
+            Ok(()) => self.send_bytes(&encoded, priority, nowait),
+            Err(err) => Err(err.context(format!("encoding a message for {self}"))),
+        };
+        self.scratch = encoded;
+        sent
+    }
+
+    /// Sends `bytes` as they are (no Message around them) as one message with `priority`: the
+    /// raw path of ipc-bench. Same limits, waiting and errors as [`send`](Self::send).
+    pub fn send_bytes(&mut self, bytes: &[u8], priority: u32, nowait: bool) -> Result<()> {
+        let len = bytes.len();
         if len > self.message_size {
             return Err(Error::new(
                 format!("sending a message of {len} bytes to {self}"),
@@ -239,7 +249,7 @@ impl PosixQueue {
         }
         loop {
             let mqd = self.mqd()?;
-            match mq_send(mqd, &self.scratch, priority) {
+            match mq_send(mqd, bytes, priority) {
                 Ok(()) => return Ok(()),
                 Err(Errno::EAGAIN) if nowait => {
                     let attr = self.attr()?;
@@ -289,7 +299,32 @@ impl PosixQueue {
     ///
     /// Waits on an empty queue (in `poll`, which Ctrl-C wakes); with `nowait` returns `None`.
     pub fn receive(&mut self, nowait: bool) -> Result<Option<Message>> {
-        self.scratch.resize(self.message_size, 0);
+        let mut buf = std::mem::take(&mut self.scratch);
+        let got = self.receive_into(nowait, &mut buf);
+        let decoded = match got {
+            Ok(Some(priority)) => wire::decode(&buf).map(Some).map_err(|err| {
+                err.context(format!(
+                    "reading a message of priority {priority} from {self}"
+                ))
+            }),
+            Ok(None) => Ok(None),
+            Err(err) => Err(err),
+        };
+        self.scratch = buf;
+        decoded
+    }
+
+    /// Takes the next message as bytes (no Message expected): the raw path of ipc-bench.
+    /// Replaces `out` with them; false when `nowait` found the queue empty. Same waiting and
+    /// errors as [`receive`](Self::receive).
+    pub fn receive_bytes(&mut self, nowait: bool, out: &mut Vec<u8>) -> Result<bool> {
+        Ok(self.receive_into(nowait, out)?.is_some())
+    }
+
+    /// mq_receive into `buf` (resized to the message); the message's priority, `None` if
+    /// `nowait` found nothing.
+    fn receive_into(&mut self, nowait: bool, buf: &mut Vec<u8>) -> Result<Option<u32>> {
+        buf.resize(self.message_size, 0);
         loop {
             let mut priority = 0u32;
             let Some(mqd) = self.mqd.as_ref() else {
@@ -298,12 +333,10 @@ impl PosixQueue {
                     "the queue is already closed",
                 ));
             };
-            match mq_receive(mqd, &mut self.scratch, &mut priority) {
+            match mq_receive(mqd, buf, &mut priority) {
                 Ok(len) => {
-                    let what = format!("reading a message of priority {priority} from {self}");
-                    return wire::decode(&self.scratch[..len])
-                        .map(Some)
-                        .map_err(|err| err.context(what));
+                    buf.truncate(len);
+                    return Ok(Some(priority));
                 }
                 Err(Errno::EAGAIN) if nowait => return Ok(None),
                 Err(Errno::EAGAIN) => {

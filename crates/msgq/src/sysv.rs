@@ -45,7 +45,7 @@ pub struct MsgQueue {
     limits: SysvLimits,
     /// The queue's byte capacity (`msg_qbytes`) when we opened it.
     max_bytes: u64,
-    /// The encoded message, before it is copied behind the type in `buf`.
+    /// `--wire c`: the C layout of a message, before it is copied behind the type in `buf`.
     scratch: Vec<u8>,
     /// The msgbuf of msgsnd/msgrcv: room for msgmax bytes of text.
     buf: MsgBuf,
@@ -177,27 +177,43 @@ impl MsgQueue {
 
     /// Sends `msg` as one kernel message of type `mtype` (> 0). C: `msgsnd(id, &buf, len, 0)`.
     ///
-    /// A message larger than msgmax (or than the whole queue) is refused before the call, naming
-    /// the limit and its file. A full queue blocks, saying so once on stderr; with `nowait`
-    /// (`IPC_NOWAIT`) it is an error instead. Ctrl-C interrupts the blocked call (EINTR).
+    /// The Message is encoded straight into the msgbuf, behind its type, as C fills
+    /// `buf.mtext`. A message larger than msgmax (or than the whole queue) is refused before the
+    /// call, naming the limit and its file. A full queue blocks, saying so once on stderr; with
+    /// `nowait` (`IPC_NOWAIT`) it is an error instead. Ctrl-C interrupts the blocked call (EINTR).
     pub fn send(&mut self, msg: &Message, mtype: c_long, nowait: bool) -> Result<()> {
-        match self.c_wire {
-            Some(_) => cwire::encode(msg, &mut self.scratch)?,
-            None => wire::encode(msg, &mut self.scratch)
-                .map_err(|err| err.context(format!("encoding a message for {self}")))?,
-        }
-        let len = self.scratch.len();
+        let len = match self.c_wire {
+            Some(_) => {
+                cwire::encode(msg, &mut self.scratch)?;
+                self.check_size(self.scratch.len())?;
+                self.buf.text_mut()[..self.scratch.len()].copy_from_slice(&self.scratch);
+                self.scratch.len()
+            }
+            None => match wire::encode_into_slice(msg, self.buf.text_mut()) {
+                Ok(len) => len,
+                Err(wire::WireError::TooLarge { len, .. }) => {
+                    return Err(self.size_error(len as usize));
+                }
+                Err(err) => return Err(err.context(format!("encoding a message for {self}"))),
+            },
+        };
+        self.check_size(len)?;
+        self.send_text(len, mtype, nowait)
+    }
+
+    /// Sends `bytes` as they are (no Message around them) as one kernel message of type
+    /// `mtype`: the raw path of ipc-bench. Same limits, blocking and errors as [`send`](Self::send).
+    pub fn send_bytes(&mut self, bytes: &[u8], mtype: c_long, nowait: bool) -> Result<()> {
+        self.check_size(bytes.len())?;
+        self.buf.text_mut()[..bytes.len()].copy_from_slice(bytes);
+        self.send_text(bytes.len(), mtype, nowait)
+    }
+
+    /// Refuses a message of `len` bytes that the kernel would refuse (EINVAL) or that could
+    /// never fit the queue (it would block for ever).
+    fn check_size(&self, len: usize) -> Result<()> {
         if len > self.limits.msgmax {
-            return Err(Error::new(
-                format!("sending a message of {len} bytes to {self}"),
-                format!(
-                    "it is larger than msgmax, the limit of {} bytes per message ({MSGMAX_FILE})",
-                    self.limits.msgmax
-                ),
-            )
-            .with_hint(
-                "send smaller messages (--size), or raise the limit: sysctl kernel.msgmax=BYTES",
-            ));
+            return Err(self.size_error(len));
         }
         if len as u64 > self.max_bytes {
             return Err(Error::new(
@@ -209,8 +225,23 @@ impl MsgQueue {
             )
             .with_hint("send smaller messages (--size), or raise the limit: sysctl kernel.msgmnb=BYTES and use a new queue"));
         }
+        Ok(())
+    }
+
+    fn size_error(&self, len: usize) -> Error {
+        Error::new(
+            format!("sending a message of {len} bytes to {self}"),
+            format!(
+                "it is larger than msgmax, the limit of {} bytes per message ({MSGMAX_FILE})",
+                self.limits.msgmax
+            ),
+        )
+        .with_hint("send smaller messages (--size), or raise the limit: sysctl kernel.msgmax=BYTES")
+    }
+
+    /// Sends the first `len` bytes of the msgbuf's text with type `mtype`.
+    fn send_text(&mut self, len: usize, mtype: c_long, nowait: bool) -> Result<()> {
         self.buf.set_mtype(mtype);
-        self.buf.text_mut()[..len].copy_from_slice(&self.scratch);
         // First without waiting, so that we can say once that the queue is full before we block.
         match sys::msgsnd(self.id, &self.buf, len, libc::IPC_NOWAIT) {
             Ok(()) => return Ok(()),
@@ -273,18 +304,47 @@ impl MsgQueue {
     /// lowest type <= |T| first). C: `msgrcv(id, &buf, msgmax, mtype, 0)`.
     ///
     /// Blocks on an empty queue; with `nowait` (`IPC_NOWAIT`) returns `None` instead. Ctrl-C
-    /// interrupts the blocked call (EINTR). Bytes that are not a Message are an error.
+    /// interrupts the blocked call (EINTR). Bytes that are not a Message are an error. The
+    /// Message is decoded straight out of the msgbuf.
     pub fn receive(&mut self, mtype: c_long, nowait: bool) -> Result<Option<Message>> {
+        let Some(len) = self.receive_text(mtype, nowait)? else {
+            return Ok(None);
+        };
+        let text = &self.buf.text()[..len];
+        if let Some(decoder) = &mut self.c_wire {
+            return Ok(Some(decoder.decode(text)));
+        }
+        wire::decode(text).map(Some).map_err(|err| {
+            err.context(format!(
+                "reading a message of type {} from {self}",
+                self.buf.mtype()
+            ))
+        })
+    }
+
+    /// Takes the next message of type `mtype` as bytes (no Message expected): the raw path of
+    /// ipc-bench. Replaces `out` with them; false (and `out` untouched) when `nowait` found the
+    /// queue empty. Same waiting and errors as [`receive`](Self::receive).
+    pub fn receive_bytes(
+        &mut self,
+        mtype: c_long,
+        nowait: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<bool> {
+        let Some(len) = self.receive_text(mtype, nowait)? else {
+            return Ok(false);
+        };
+        out.clear();
+        out.extend_from_slice(&self.buf.text()[..len]);
+        Ok(true)
+    }
+
+    /// msgrcv into our msgbuf; the length of the text it got, `None` if `nowait` found nothing.
+    fn receive_text(&mut self, mtype: c_long, nowait: bool) -> Result<Option<usize>> {
         let flags = if nowait { libc::IPC_NOWAIT } else { 0 };
         loop {
             match sys::msgrcv(self.id, &mut self.buf, mtype, flags) {
-                Ok(len) => {
-                    if let Some(decoder) = &mut self.c_wire {
-                        return Ok(Some(decoder.decode(&self.buf.text()[..len])));
-                    }
-                    let what = format!("reading a message of type {} from {self}", self.buf.mtype());
-                    return wire::decode(&self.buf.text()[..len]).map(Some).map_err(|err| err.context(what));
-                }
+                Ok(len) => return Ok(Some(len)),
                 Err(Errno::ENOMSG) if nowait => return Ok(None),
                 // A signal handler ran: stop if it was Ctrl-C/SIGTERM, else block again.
                 Err(Errno::EINTR) => signals::check()?,
