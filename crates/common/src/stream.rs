@@ -5,7 +5,7 @@
 //! 4-byte length prefix of `wire.rs`, and buffer 64 KiB so that small messages do not cost one
 //! system call each.
 
-use std::io::{BufReader, BufWriter, ErrorKind, Read, Write};
+use std::io::{ErrorKind, Read, Write};
 
 use nix::errno::Errno;
 
@@ -19,11 +19,16 @@ use crate::wire;
 const BUFFER: usize = 64 * 1024;
 
 /// Writes framed messages to a byte stream. Texts and End are flushed at once (a person is
-/// waiting for them); generated payloads are batched until the buffer is full.
+/// waiting for them); generated payloads are batched.
+///
+/// Each message is encoded straight into one buffer, and the buffer goes out in writes of
+/// exactly 64 KiB, the capacity of a Linux pipe, whatever the frames' sizes: a 64 KiB payload
+/// makes a frame a few bytes longer than the pipe, and writing it whole would leave the writer
+/// blocked for those few bytes after every message (and the reader woken for them).
 #[derive(Debug)]
 pub struct FrameWriter<W: Write> {
-    out: BufWriter<W>,
-    scratch: Vec<u8>,
+    out: W,
+    pending: Vec<u8>,
     what: String,
     peer_gone: &'static str,
 }
@@ -33,8 +38,8 @@ impl<W: Write> FrameWriter<W> {
     /// means here (`the receiver closed the pipe`).
     pub fn new(out: W, what: impl Into<String>, peer_gone: &'static str) -> Self {
         FrameWriter {
-            out: BufWriter::with_capacity(BUFFER, out),
-            scratch: Vec::new(),
+            out,
+            pending: Vec::new(),
             what: what.into(),
             peer_gone,
         }
@@ -42,15 +47,30 @@ impl<W: Write> FrameWriter<W> {
 
     /// Writes out whatever is buffered.
     pub fn flush(&mut self) -> Result<()> {
-        self.out.flush().map_err(|err| self.error(err))
+        let written = self.out.write_all(&self.pending);
+        self.pending.clear();
+        written.map_err(|err| self.error(err))
     }
 
     /// Flushes and gives the stream back (dropping it closes the write end: the reader's EOF).
     pub fn into_inner(mut self) -> Result<W> {
         self.flush()?;
-        self.out
-            .into_inner()
-            .map_err(|err| Error::io(self.what.clone(), err.error()))
+        Ok(self.out)
+    }
+
+    /// Writes every whole 64 KiB block of the buffer and keeps the rest (less than 64 KiB).
+    fn write_blocks(&mut self) -> Result<()> {
+        let mut sent = 0;
+        while self.pending.len() - sent >= BUFFER {
+            let written = self.out.write_all(&self.pending[sent..sent + BUFFER]);
+            if let Err(err) = written {
+                self.pending.clear();
+                return Err(self.error(err));
+            }
+            sent += BUFFER;
+        }
+        self.pending.drain(..sent);
+        Ok(())
     }
 
     fn error(&self, err: std::io::Error) -> Error {
@@ -64,20 +84,30 @@ impl<W: Write> FrameWriter<W> {
 
 impl<W: Write> Outbox for FrameWriter<W> {
     fn send(&mut self, msg: &Message) -> Result<()> {
-        let written = wire::write_frame(&mut self.out, msg, &mut self.scratch);
-        written.map_err(|err| self.error(err))?;
-        if !matches!(msg.body, Body::Payload { .. }) {
-            self.flush()?;
+        let appended = wire::append_frame(msg, &mut self.pending);
+        appended.map_err(|err| self.error(err))?;
+        if matches!(msg.body, Body::Payload { .. }) {
+            self.write_blocks()
+        } else {
+            self.flush()
         }
-        Ok(())
     }
 }
 
 /// Reads framed messages from a byte stream.
+///
+/// One buffer, filled by `read` and decoded in place: each `read` asks for all the room left
+/// (64 KiB at first, like a pipe's capacity), so many small frames cost one system call, and a
+/// large frame goes from the kernel straight into the buffer it is decoded from (no second
+/// copy through a `BufReader`). The buffer grows, doubling, only while it is full of a frame
+/// that is not complete yet: never to the length a peer merely claims.
 #[derive(Debug)]
 pub struct FrameReader<R: Read> {
-    input: BufReader<R>,
+    input: R,
     buf: Vec<u8>,
+    /// `buf[start..end]`: bytes read and not decoded yet.
+    start: usize,
+    end: usize,
     what: String,
 }
 
@@ -85,8 +115,10 @@ impl<R: Read> FrameReader<R> {
     /// `what` names the stream in errors (`reading the pipe`).
     pub fn new(input: R, what: impl Into<String>) -> Self {
         FrameReader {
-            input: BufReader::with_capacity(BUFFER, input),
+            input,
             buf: Vec::new(),
+            start: 0,
+            end: 0,
             what: what.into(),
         }
     }
@@ -94,13 +126,70 @@ impl<R: Read> FrameReader<R> {
     /// The next message; `None` when the writer closed the stream between two frames.
     /// A frame that is too large, truncated or not a Message is an error.
     pub fn next_message(&mut self) -> Result<Option<Message>> {
-        wire::read_frame(&mut self.input, &mut self.buf)
+        self.next_frame()
             .map_err(|err| err.context(self.what.clone()))
+    }
+
+    fn next_frame(&mut self) -> std::result::Result<Option<Message>, wire::WireError> {
+        loop {
+            let pending = &self.buf[self.start..self.end];
+            let needed = match wire::frame_length(pending)? {
+                Some(len) if pending.len() >= wire::FRAME_HEADER + len => {
+                    let frame = &pending[wire::FRAME_HEADER..wire::FRAME_HEADER + len];
+                    let msg = wire::decode(frame)?;
+                    self.start += wire::FRAME_HEADER + len;
+                    return Ok(Some(msg));
+                }
+                Some(len) => wire::FRAME_HEADER + len,
+                None => wire::FRAME_HEADER,
+            };
+            if self.fill()? == 0 {
+                let got = self.end - self.start;
+                return match (got, needed) {
+                    (0, _) => Ok(None),
+                    (got, wire::FRAME_HEADER) => Err(wire::WireError::Truncated {
+                        expected: wire::FRAME_HEADER,
+                        got,
+                    }),
+                    (got, needed) => Err(wire::WireError::Truncated {
+                        expected: needed - wire::FRAME_HEADER,
+                        got: got - wire::FRAME_HEADER,
+                    }),
+                };
+            }
+        }
+    }
+
+    /// Reads once, into at least 64 KiB of room: moves the undecoded bytes to the front when
+    /// less is left at the end, and grows the buffer only when it is full of undecoded bytes
+    /// (an incomplete frame), by 64 KiB: it never holds more than 64 KiB beyond what arrived.
+    /// Returns what `read` returned (0: end of stream).
+    fn fill(&mut self) -> std::result::Result<usize, wire::WireError> {
+        if self.start == self.end {
+            (self.start, self.end) = (0, 0); // everything decoded: start again at the front
+        } else if self.buf.len() - self.end < BUFFER && self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.buf.len() - self.end < BUFFER {
+            self.buf.resize(self.end + BUFFER, 0);
+        }
+        loop {
+            match self.input.read(&mut self.buf[self.end..]) {
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(n);
+                }
+                Err(err) if err.kind() == ErrorKind::Interrupted => continue,
+                Err(err) => return Err(wire::WireError::Io(err)),
+            }
+        }
     }
 
     /// The underlying stream.
     pub fn get_ref(&self) -> &R {
-        self.input.get_ref()
+        &self.input
     }
 }
 
@@ -120,4 +209,137 @@ pub fn receive_all<R: Read>(
         "the stream ended before the sender's End message",
     )
     .with_hint("the sender exited early: check its error message"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A reader that hands out its bytes in the chunk sizes given, then ends.
+    struct Chunked {
+        bytes: Vec<u8>,
+        at: usize,
+        chunks: Vec<usize>,
+        turn: usize,
+    }
+
+    impl Read for Chunked {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let chunk = self.chunks[self.turn % self.chunks.len()];
+            self.turn += 1;
+            let n = chunk.min(out.len()).min(self.bytes.len() - self.at);
+            out[..n].copy_from_slice(&self.bytes[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    /// A writer that records the size of each write call.
+    #[derive(Default)]
+    struct Recorder {
+        bytes: Vec<u8>,
+        writes: Vec<usize>,
+    }
+
+    impl Write for Recorder {
+        fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+            self.bytes.extend_from_slice(data);
+            self.writes.push(data.len());
+            Ok(data.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn written(messages: &[Message]) -> Recorder {
+        let mut writer = FrameWriter::new(Recorder::default(), "writing", "gone");
+        for msg in messages {
+            writer.send(msg).expect("send");
+        }
+        writer.into_inner().expect("flush")
+    }
+
+    fn message(kind: u8, n: u64, size: usize) -> Message {
+        match kind % 3 {
+            0 => Message::text(7, n, "a line of text"),
+            1 => Message::payload(7, n, size),
+            _ => Message::end(7, n),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn what_the_writer_frames_the_reader_gets_back_in_any_chunking(
+            kinds in prop::collection::vec((any::<u8>(), 0usize..150_000), 1..12),
+            chunks in prop::collection::vec(1usize..100_000, 1..6),
+        ) {
+            let messages: Vec<Message> = kinds
+                .iter()
+                .enumerate()
+                .map(|(i, &(kind, size))| message(kind, i as u64 + 1, size))
+                .collect();
+            let recorder = written(&messages);
+            let mut reader = FrameReader::new(
+                Chunked { bytes: recorder.bytes, at: 0, chunks, turn: 0 },
+                "reading",
+            );
+            for msg in &messages {
+                let got = reader.next_message().expect("decodes");
+                prop_assert_eq!(got.as_ref(), Some(msg));
+            }
+            prop_assert!(reader.next_message().expect("clean end").is_none());
+        }
+    }
+
+    #[test]
+    fn payloads_go_out_in_whole_pipe_sized_writes() {
+        let messages: Vec<Message> = (1..=10).map(|n| Message::payload(1, n, 65536)).collect();
+        let recorder = written(&messages);
+        let (last, blocks) = recorder.writes.split_last().expect("writes");
+        assert!(blocks.iter().all(|&n| n == BUFFER), "{:?}", recorder.writes);
+        assert!(*last < BUFFER, "only the final flush is shorter: {last}");
+    }
+
+    #[test]
+    fn a_text_is_written_at_once() {
+        let recorder = written(&[Message::text(1, 1, "hello")]);
+        assert_eq!(recorder.writes.len(), 1);
+    }
+
+    #[test]
+    fn a_cut_stream_is_truncated_and_a_claim_costs_at_most_the_bytes_sent_plus_64_kib() {
+        let bytes = written(&[Message::payload(1, 1, 100_000)]).bytes;
+        for cut in [1, 3, 4, 5, 70_000, bytes.len() - 1] {
+            let chunked = Chunked {
+                bytes: bytes[..cut].to_vec(),
+                at: 0,
+                chunks: vec![4096],
+                turn: 0,
+            };
+            let mut reader = FrameReader::new(chunked, "reading");
+            let err = reader.next_message().expect_err("truncated");
+            assert!(
+                err.to_string().contains("truncated frame"),
+                "cut at {cut}: {err}"
+            );
+        }
+        let mut claim = (wire::MAX_FRAME as u32).to_le_bytes().to_vec();
+        claim.extend_from_slice(b"7 bytes");
+        let chunked = Chunked {
+            bytes: claim,
+            at: 0,
+            chunks: vec![1 << 20],
+            turn: 0,
+        };
+        let mut reader = FrameReader::new(chunked, "reading");
+        assert!(reader.next_message().is_err());
+        assert!(
+            reader.buf.len() <= 2 * BUFFER,
+            "buffer of {} bytes",
+            reader.buf.len()
+        );
+    }
 }

@@ -207,7 +207,7 @@ pub fn pointer(addr: usize) -> String {
 /// A descriptor that blocks interruptibly ([`Interruptible`]) and traces each `read` and
 /// `write` it makes: `read(3, "\x0b\x00\x00\x00..."..., 65536) = 15`.
 ///
-/// Put it under a `BufReader`/`BufWriter` (as `stream::FrameReader`/`FrameWriter` do): the
+/// Put it under a buffer (as `stream::FrameReader`/`FrameWriter` do): the
 /// lines then show the real system calls, one per buffer refill or flush, not one per frame.
 #[derive(Debug)]
 pub struct TracedFd<F> {
