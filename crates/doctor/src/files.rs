@@ -21,6 +21,8 @@ pub const SHM_DIR: &str = "/dev/shm";
 pub const DEFAULT_FIFO: &str = "/tmp/my_fifo";
 /// The prefix of every test path (ipc_testkit::unique_path).
 pub const TEST_PATH_PREFIX: &str = "/tmp/ipt-";
+/// The prefix of ipc-bench's FIFOs and sockets.
+pub const BENCH_PATH_PREFIX: &str = "/tmp/ipc-pairs-bench-";
 
 /// What a file-system IPC object is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,17 +130,16 @@ pub fn list_posix(dir: &str) -> Option<Vec<FileObject>> {
     Some(objects)
 }
 
-/// The FIFOs and sockets our programs and tests may leave: /tmp/my_fifo and /tmp/ipt-*.
+/// The FIFOs and sockets our programs, tests and bench may leave: /tmp/my_fifo, /tmp/ipt-*
+/// and /tmp/ipc-pairs-bench-*.
 /// Files of another type at those paths are listed as [`FileKind::Other`].
 pub fn list_tmp_paths() -> Vec<FileObject> {
     let mut paths = vec![PathBuf::from(DEFAULT_FIFO)];
     if let Ok(entries) = fs::read_dir("/tmp") {
-        paths.extend(
-            entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.to_string_lossy().starts_with(TEST_PATH_PREFIX)),
-        );
+        paths.extend(entries.flatten().map(|e| e.path()).filter(|p| {
+            let path = p.to_string_lossy();
+            path.starts_with(TEST_PATH_PREFIX) || path.starts_with(BENCH_PATH_PREFIX)
+        }));
     }
     paths.sort();
     let mut objects = Vec::new();

@@ -2,18 +2,20 @@
 //!
 //! `--clean` removes only what our programs and tests leave behind, and only when nobody uses
 //! it any more:
-//! - System V objects owned by you whose key is the tutorial's 1234 or a test key
-//!   (0x50000000..=0x5fffffff, see ipc_testkit::unique_key), and whose recorded processes are
+//! - System V objects owned by you whose key is the tutorial's 1234, a test key
+//!   (0x50000000..=0x5fffffff, see ipc_testkit::unique_key) or an ipc-bench key
+//!   (0x49000000..=0x49ffffff, left by a bench killed with -9), and whose recorded processes are
 //!   all dead (nothing attached to a segment, nobody blocked on a semaphore). An object no
 //!   process has used yet (a queue a receiver just made and waits on records no pid) is kept
 //!   unless `--unused` is given.
 //! - POSIX queues and segments named /ipc-pairs* or /ipt-*, owned by you, open by nobody.
-//! - FIFOs and Unix sockets at /tmp/my_fifo or /tmp/ipt-*, owned by you, of the right file
+//! - FIFOs and Unix sockets at /tmp/my_fifo, /tmp/ipt-* or /tmp/ipc-pairs-bench-*, owned by
+//!   you, of the right file
 //!   type (a regular file there is never touched), not open or bound by anybody.
 
 use std::ops::RangeInclusive;
 
-use crate::files::{FileKind, FileObject, DEFAULT_FIFO, TEST_PATH_PREFIX};
+use crate::files::{FileKind, FileObject, BENCH_PATH_PREFIX, DEFAULT_FIFO, TEST_PATH_PREFIX};
 use crate::process::Liveness;
 use crate::sysv::{Kind, SysvObject};
 
@@ -21,6 +23,8 @@ use crate::sysv::{Kind, SysvObject};
 pub const TUTORIAL_KEY: i32 = 1234;
 /// The keys the tests use (ipc_testkit::unique_key).
 pub const TEST_KEYS: RangeInclusive<i32> = 0x5000_0000..=0x5fff_ffff;
+/// The keys ipc-bench uses (0x49PPPPNN: "I", its pid, a counter).
+pub const BENCH_KEYS: RangeInclusive<i32> = 0x4900_0000..=0x49ff_ffff;
 /// The prefixes of the POSIX names our programs (/ipc-pairs) and tests (/ipt-) use.
 pub const POSIX_PREFIXES: [&str; 2] = ["/ipc-pairs", "/ipt-"];
 
@@ -61,7 +65,7 @@ pub enum Verdict {
 
 /// True for the keys our programs and tests use.
 pub fn is_our_key(key: i32) -> bool {
-    key == TUTORIAL_KEY || TEST_KEYS.contains(&key)
+    key == TUTORIAL_KEY || TEST_KEYS.contains(&key) || BENCH_KEYS.contains(&key)
 }
 
 /// Is a System V object still in use?
@@ -85,7 +89,9 @@ pub fn sysv_status(object: &SysvObject) -> Status {
 /// What `--clean` does with a System V object, for the user `me`.
 pub fn judge_sysv(object: &SysvObject, me: u32, unused: bool) -> Verdict {
     if !is_our_key(object.key) {
-        return Verdict::Keep("key is neither 1234 nor a test key 0x5xxxxxxx".into());
+        return Verdict::Keep(
+            "key is neither 1234 nor a test key 0x5xxxxxxx nor a bench key 0x49xxxxxx".into(),
+        );
     }
     if object.uid != me {
         return Verdict::Keep(format!("owned by uid {}, not you", object.uid));
@@ -123,7 +129,9 @@ pub fn is_our_name(object: &FileObject) -> bool {
             POSIX_PREFIXES.iter().any(|p| object.name.starts_with(p))
         }
         FileKind::Fifo | FileKind::Socket | FileKind::Other => {
-            object.name == DEFAULT_FIFO || object.name.starts_with(TEST_PATH_PREFIX)
+            object.name == DEFAULT_FIFO
+                || object.name.starts_with(TEST_PATH_PREFIX)
+                || object.name.starts_with(BENCH_PATH_PREFIX)
         }
     }
 }
@@ -190,8 +198,17 @@ mod tests {
             judge_sysv(&queue(0x5fff_ffff, 7, dead()), 7, false),
             Verdict::Remove
         );
+        assert_eq!(
+            judge_sysv(&queue(0x4912_3401, 7, dead()), 7, false),
+            Verdict::Remove,
+            "a key a killed ipc-bench left"
+        );
         assert!(matches!(
             judge_sysv(&queue(0x4fff_ffff, 7, dead()), 7, false),
+            Verdict::Keep(_)
+        ));
+        assert!(matches!(
+            judge_sysv(&queue(0x48ff_ffff, 7, dead()), 7, false),
             Verdict::Keep(_)
         ));
         assert!(matches!(
