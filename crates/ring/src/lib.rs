@@ -22,6 +22,11 @@
 //! - The counters are 64-bit: at a billion records a second they wrap after 584 years.
 //! - [`Consumer::recv`] copies the record out; [`Consumer::recv_with`] lets a closure read it in
 //!   place and releases the slot when the closure returns.
+//! - [`Producer::send`] copies a record in; [`Producer::send_with`] lets a closure write it in
+//!   place (an encoder, say) and publishes it when the closure returns its length.
+//! - Before reading a slot's length word, the consumer prefetches the slot's first lines
+//!   (`__builtin_prefetch` in C): otherwise the copy, whose end depends on that length, would
+//!   fetch the record's second cache line from the producer's core only after the first.
 //!
 //! A waiting side (consumer on an empty ring, producer on a full one) spins for a few tens of
 //! microseconds and then sleeps on a futex, and the other side pays a `FUTEX_WAKE` only when
@@ -30,10 +35,12 @@
 //!
 //! # Waiting
 //!
-//! Spin with `std::hint::spin_loop()` for at most [`DEFAULT_SPIN`], then `FUTEX_WAIT` on our
-//! own flag with a 100 ms timeout. Each timeout checks the peer with `kill(pid, 0)`: a peer
-//! killed by `kill -9` is reported within about 0.1 s. Ctrl-C is noticed through
-//! [`ipc_common::signals::check`] at the same moments.
+//! Spin with `std::hint::spin_loop()` for at most [`DEFAULT_SPIN`], re-reading only the peer's
+//! counter (and the clock every 64 rounds), then `FUTEX_WAIT` on our own flag with a 100 ms
+//! timeout. Only the sleeping phase looks at the rest: whether the peer closed or went away,
+//! and each timeout checks the peer with `kill(pid, 0)`: a peer killed by `kill -9` is
+//! reported within about 0.1 s. Ctrl-C is noticed through [`ipc_common::signals::check`] at
+//! the same moments.
 //!
 //! # Use
 //!

@@ -189,6 +189,10 @@ impl Ring {
         &self.map
     }
 
+    pub(crate) fn map_mut(&mut self) -> &mut crate::sys::Mapping {
+        &mut self.map
+    }
+
     pub(crate) fn geometry(&self) -> Geometry {
         self.geometry
     }

@@ -3,9 +3,10 @@
 //!
 //! A wake-up through the kernel (FUTEX_WAKE, the scheduler, FUTEX_WAIT returning on another
 //! CPU) costs several microseconds. A peer on another CPU usually answers well within that, so
-//! a waiting side first **spins**: it re-reads the counter in a loop with
-//! `std::hint::spin_loop()` (the x86 `pause` instruction) for at most [`DEFAULT_SPIN`]. Only
-//! then does it **sleep**:
+//! a waiting side first **spins** ([`Waiter::spin_until`]): it re-reads the peer's counter, and
+//! nothing else, in a loop with `std::hint::spin_loop()` (the x86 `pause` instruction) for at
+//! most [`DEFAULT_SPIN`]. Only then does it **sleep** ([`Waiter::sleep_until`]), and only the
+//! sleeping phase checks whether the peer closed, went away or died, and Ctrl-C:
 //!
 //! ```text
 //! waiter                                   waker (after publishing head or tail)
@@ -39,6 +40,10 @@ use crate::sys::{self, Wakeup};
 /// How long a waiting side spins before it sleeps, unless told otherwise.
 pub const DEFAULT_SPIN: Duration = Duration::from_micros(50);
 
+/// Spin rounds between two clock reads while spinning (a round is one `pause`, about 15 ns
+/// on a recent x86 server, and one load).
+const SPINS_PER_CLOCK_READ: u32 = 64;
+
 /// How often a sleeping side wakes up to check on its peer (and on Ctrl-C).
 pub const PEER_CHECK: Duration = Duration::from_millis(100);
 
@@ -61,31 +66,53 @@ impl Waiter {
         }
     }
 
-    /// Waits until `ready()` says true (or fails). `sleeping` is our own futex word;
-    /// `peer` names the other side for the dead-peer check.
-    pub(crate) fn wait(
+    /// Spins until `arrived()` says true, for at most the spin budget; false when the budget
+    /// ran out (then call [`Waiter::sleep_until`]).
+    ///
+    /// This is the hot loop of a side that keeps up, so it does as little as possible: one
+    /// `pause` and one call of `arrived` (which should only load the peer's counter) per
+    /// round, and a clock read only every [`SPINS_PER_CLOCK_READ`] rounds (a clock read costs
+    /// about as much as two rounds). No Ctrl-C or peer check here: the budget is short, and
+    /// [`Waiter::sleep_until`] checks both.
+    #[inline]
+    pub(crate) fn spin_until(&self, mut arrived: impl FnMut() -> bool) -> bool {
+        if self.spin.is_zero() {
+            return arrived();
+        }
+        let mut start: Option<Instant> = None;
+        let mut spins: u32 = 0;
+        loop {
+            if arrived() {
+                return true;
+            }
+            // C: _mm_pause() (x86 `pause`): lets the core idle a few cycles and tells it
+            // that this loop waits for another core's store.
+            std::hint::spin_loop();
+            spins = spins.wrapping_add(1);
+            if spins % SPINS_PER_CLOCK_READ == 0 {
+                // The clock starts at the first check, not before the first round: a record
+                // that arrives within the first rounds costs no clock read at all.
+                let started = *start.get_or_insert_with(Instant::now);
+                if started.elapsed() >= self.spin {
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// Sleeps until `ready()` says true (or fails). `sleeping` is our own futex word;
+    /// `peer` names the other side for the dead-peer check. `ready` checks everything: the
+    /// peer's counter, and whether the peer closed or went away.
+    pub(crate) fn sleep_until(
         &mut self,
         sleeping: &AtomicU32,
         peer: &dyn Fn() -> Peer,
         mut ready: impl FnMut() -> Result<bool>,
     ) -> Result<()> {
-        // 1. Spin: cheap re-reads of a cache line the peer will write.
         if ready()? {
             return Ok(());
         }
-        let start = Instant::now();
-        let mut spins: u32 = 0;
-        loop {
-            std::hint::spin_loop();
-            if ready()? {
-                return Ok(());
-            }
-            spins = spins.wrapping_add(1);
-            if spins % 256 == 0 && start.elapsed() >= self.spin {
-                break;
-            }
-        }
-        // 2. Sleep on the futex, waking every PEER_CHECK to look at the peer and at Ctrl-C.
+        // Sleep on the futex, waking every PEER_CHECK to look at the peer and at Ctrl-C.
         let mut last_check = Instant::now();
         loop {
             sleeping.store(1, Ordering::SeqCst);
@@ -114,6 +141,7 @@ impl Waiter {
     }
 
     /// After publishing: wakes the peer if (and only if) it sleeps on `peer_sleeping`.
+    #[inline]
     pub(crate) fn wake(&mut self, peer_sleeping: &AtomicU32) {
         fence(Ordering::SeqCst);
         if peer_sleeping.load(Ordering::Relaxed) != 0

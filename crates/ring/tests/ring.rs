@@ -110,12 +110,22 @@ fn run_peer(role: &str) -> ipc_common::Result<()> {
     let max_len = env_num("IPT_RING_MAX_LEN").max(16) as usize;
     let mut buf = Vec::new();
     match role {
-        "produce" | "produce-then-hang" => {
+        "produce" | "produce-then-hang" | "produce-in-place" => {
             let mut tx = Producer::new(Ring::open(&name)?)?;
             eprintln!("peer: attached");
+            let slot_size = tx.ring().slot_size();
             for seq in 1..=count {
                 record(seq, max_len, &mut buf);
-                tx.send(&buf)?;
+                if role == "produce-in-place" {
+                    // Written straight into the slot, which holds more than the record.
+                    let len = tx.send_with(slot_size, |slot| {
+                        slot[..buf.len()].copy_from_slice(&buf);
+                        Ok(buf.len())
+                    })?;
+                    assert_eq!(len, buf.len());
+                } else {
+                    tx.send(&buf)?;
+                }
             }
             let stats = tx.stats();
             eprintln!(
@@ -179,6 +189,80 @@ fn wraparound_keeps_order_and_every_byte() {
     producer.wait_for_stderr("peer: attached", WATCHDOG);
     receive_all(&mut rx, count);
     producer.finish(WATCHDOG).assert_code(0).assert_no_panic();
+    drop(rx);
+    assert_gone(&file);
+}
+
+#[test]
+fn records_written_in_place_wrap_around_intact() {
+    let (name, file) = unique_ring();
+    let mut rx = Consumer::new(Ring::create(&name, 100, 3, cli::DEFAULT_MODE).expect("create"))
+        .expect("consumer");
+    let count = 10_000;
+    let mut producer = peer(
+        "produce-in-place",
+        &name,
+        &[
+            ("IPT_RING_COUNT", count.to_string()),
+            ("IPT_RING_MAX_LEN", "100".into()),
+        ],
+    );
+    producer.wait_for_stderr("peer: attached", WATCHDOG);
+    receive_all(&mut rx, count);
+    producer.finish(WATCHDOG).assert_code(0).assert_no_panic();
+    drop(rx);
+    assert_gone(&file);
+}
+
+#[test]
+fn a_message_is_encoded_in_its_slot_and_decoded_in_place() {
+    use ipc_common::{wire, Error, Message};
+    let (name, file) = unique_ring();
+    let mut tx = Producer::new(Ring::create(&name, 256, 2, cli::DEFAULT_MODE).expect("create"))
+        .expect("producer");
+    let mut rx = Consumer::new(Ring::open(&name).expect("open")).expect("consumer");
+    for seq in 1..=5 {
+        let msg = Message::payload(std::process::id(), seq, 100);
+        let len = tx
+            .send_with(wire::encoded_len(&msg), |slot| {
+                wire::encode_into_slice(&msg, slot).map_err(|err| err.context("encoding"))
+            })
+            .expect("send_with");
+        assert_eq!(len, wire::encoded_len(&msg));
+        let got = rx
+            .recv_with(wire::decode)
+            .expect("recv_with")
+            .expect("a record")
+            .expect("decodes");
+        assert_eq!(got, msg);
+        assert!(got.is_intact());
+    }
+    // A fill that fails publishes nothing; the slot stays the producer's.
+    let err = tx
+        .send_with(16, |_| Err(Error::new("filling", "on purpose")))
+        .expect_err("the fill's error comes back");
+    assert!(err.to_string().contains("on purpose"), "{err}");
+    assert_eq!(tx.ring().pending(), 0);
+    // A fill that claims more than it was given is refused, and publishes nothing.
+    let err = tx.send_with(16, |_| Ok(17)).expect_err("17 of 16 bytes");
+    assert!(err.to_string().contains("17"), "{err}");
+    assert_eq!(tx.ring().pending(), 0);
+    // More than a slot is refused before the fill runs.
+    let err = tx
+        .send_with(257, |_| unreachable!("never called"))
+        .expect_err("larger than a slot");
+    assert!(err.to_string().contains("do not fit"), "{err}");
+    // The stream goes on normally after the refusals.
+    tx.send_with(3, |slot| {
+        slot.copy_from_slice(b"end");
+        Ok(3)
+    })
+    .expect("send_with after errors");
+    let mut buf = Vec::new();
+    assert!(rx.recv(&mut buf).expect("recv"));
+    assert_eq!(buf, b"end");
+    tx.close().expect("close");
+    assert!(!rx.recv(&mut buf).expect("end of stream"));
     drop(rx);
     assert_gone(&file);
 }
