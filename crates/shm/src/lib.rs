@@ -26,6 +26,7 @@ mod sys;
 
 pub mod cwire;
 pub mod handoff;
+pub mod ring_mode;
 pub mod segment;
 
 pub use handoff::{Channel, Layout, ShmReader, ShmWriter, SlotArgs};

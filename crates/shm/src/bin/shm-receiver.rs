@@ -15,6 +15,10 @@
 //! `--no-sync` is an experiment: no semaphores, the receiver copies whatever a slot holds
 //! every millisecond (as the tutorial's polling receiver does, minus its flag), and the
 //! summary counts what goes wrong: lost, duplicated and corrupt (torn) messages.
+//! `--ring [--name /NAME]` creates the lock-free ring of crates/ring instead (POSIX shared
+//! memory in /dev/shm, `--slot-size` bytes per encoded message, `--slots` slots) and decodes
+//! each message in its slot; one `shm-sender --ring` writes into it.
+//!
 //! Other end: `shm-sender` with the same `--key`, `--slot-size` and `--slots`.
 //! Both at once: `make demo-shm`.
 //!
@@ -28,8 +32,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use ipc_common::cli::{self, KeyArg, ModeArg, ReceiverArgs, TraceArg};
 use ipc_common::receiver::Inbox;
-use ipc_common::{error, signals, Result};
+use ipc_common::{error, signals, Error, Result};
 use ipc_shm::cwire::{CChannel, Wire, WireArg};
+use ipc_shm::ring_mode::{self, RingArgs, RingReceiver};
 use ipc_shm::{Channel, ShmReader, SlotArgs};
 
 /// Read messages out of System V shared memory, written there by shm-sender.
@@ -42,6 +47,8 @@ struct Args {
     mode: ModeArg,
     #[command(flatten)]
     slots: SlotArgs,
+    #[command(flatten)]
+    ring: RingArgs,
     #[command(flatten)]
     receiver: ReceiverArgs,
     #[command(flatten)]
@@ -60,6 +67,9 @@ fn run(args: &Args) -> Result<()> {
     signals::install()?;
     if args.wire.wire == Wire::C {
         return receive_from_c(args);
+    }
+    if args.ring.ring {
+        return receive_from_ring(args);
     }
     let layout = args.slots.layout()?;
     let channel = Channel::attach("shm-receiver", args.key.key, layout, args.mode.mode)?;
@@ -117,6 +127,52 @@ fn receive_from_c(args: &Args) -> Result<()> {
     })();
     inbox.finish(outcome)
     // `channel` is dropped here: shmdt, IPC_RMID of the segment and of the semaphores.
+}
+
+/// `--ring`: create the ring, decode each message in its slot until End, remove the ring
+/// (C: shm_open + ftruncate + mmap, loads from the slots, munmap + shm_unlink).
+fn receive_from_ring(args: &Args) -> Result<()> {
+    if args.receiver.senders != 1 {
+        return Err(Error::usage(
+            "--senders",
+            "a ring has exactly one producer, so --ring takes one shm-sender",
+        )
+        .with_hint("give each sender its own receiver and --name"));
+    }
+    let mut ring = RingReceiver::create(
+        "shm-receiver",
+        &args.ring.name,
+        args.slots.slot_size,
+        args.slots.slots,
+        args.mode.mode,
+    )?;
+    args.mode.mode.warn_if_open("shm-receiver");
+    eprintln!(
+        "shm-receiver: created the ring {} ({} slot(s) of {} bytes, {} bytes in /dev/shm)",
+        ring.ring().name(),
+        ring.ring().slots(),
+        ring.ring().slot_size(),
+        ring_mode::ring_bytes(ring.ring())
+    );
+    eprintln!(
+        "shm-receiver: waiting for shm-sender --ring on {}",
+        ring.ring().name()
+    );
+    let mut inbox = Inbox::new("You wrote: ", &args.receiver);
+    let outcome = (|| loop {
+        if inbox.take(&ring.next_message()?)? {
+            return Ok(());
+        }
+    })();
+    if outcome.is_ok() {
+        let stats = ring.stats();
+        eprintln!(
+            "shm-receiver: slept {} time(s) on an empty ring, woke shm-sender {} time(s)",
+            stats.sleeps, stats.wakes
+        );
+    }
+    inbox.finish(outcome)
+    // `ring` is dropped here: munmap, then shm_unlink of the name.
 }
 
 /// The tutorial's `Memory attached at %X` (with the full 64-bit address), and the ready line.

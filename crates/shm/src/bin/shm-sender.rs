@@ -14,7 +14,12 @@
 //!   shm-sender --count 100000 --size 1000 --slots 8 --slot-size 2048
 //!   shm-sender --no-sync --count 2000 --size 900   # the experiment (receiver: --no-sync too)
 //!   shm-sender --wire c                  # to c/build/shm_receiver: one text in 1024 bytes
+//!   shm-sender --ring [--name /NAME] --count 100000 --size 1000   # the lock-free ring
 //! Other end: `shm-receiver` with the same `--key`, `--slot-size` and `--slots`.
+//!
+//! `--ring` uses the lock-free ring of crates/ring instead (POSIX shared memory, no system call
+//! per message while both ends keep up): `shm-receiver --ring` creates it and sizes its slots,
+//! and a sender started first waits for it (see `ipc_shm::ring_mode`).
 //! Both at once: `make demo-shm`.
 #![forbid(unsafe_code)]
 
@@ -25,6 +30,7 @@ use ipc_common::cli::{self, KeyArg, MessageSource, ModeArg, TraceArg};
 use ipc_common::sender::run_sender;
 use ipc_common::{error, signals, Result};
 use ipc_shm::cwire::{self, CChannel, Wire, WireArg};
+use ipc_shm::ring_mode::{self, RingArgs, RingSender};
 use ipc_shm::{Channel, ShmWriter, SlotArgs};
 
 /// Write messages into System V shared memory, one per slot, for shm-receiver.
@@ -37,6 +43,8 @@ struct Args {
     mode: ModeArg,
     #[command(flatten)]
     slots: SlotArgs,
+    #[command(flatten)]
+    ring: RingArgs,
     #[command(flatten)]
     source: MessageSource,
     #[command(flatten)]
@@ -58,6 +66,9 @@ fn run(args: &Args) -> Result<()> {
     signals::install()?;
     if args.wire.wire == Wire::C {
         return send_to_c(args);
+    }
+    if args.ring.ring {
+        return send_into_ring(args);
     }
     let layout = args.slots.layout()?;
     let channel = Channel::attach("shm-sender", args.key.key, layout, args.mode.mode)?;
@@ -100,6 +111,30 @@ fn send_to_c(args: &Args) -> Result<()> {
     eprintln!("Memory attached at {:#018x}", channel.segment().addr());
     let sent = run_sender(&args.source, PROMPT, &mut channel)?;
     eprintln!("shm-sender: sent {} message(s) and `end`", sent.messages);
+    Ok(())
+}
+
+/// `--ring`: wait for the ring shm-receiver creates, then one encoded Message per slot, then
+/// End and "closed" (C: shm_open + mmap, then stores into the slots and the header).
+fn send_into_ring(args: &Args) -> Result<()> {
+    let ring = ring_mode::wait_for_ring("shm-sender", &args.ring.name)?;
+    ring_mode::check_source(&ring, &args.source)?;
+    let bytes = ring_mode::ring_bytes(&ring);
+    // From here on this process is the ring's producer: the receiver watches its pid.
+    let mut sender = RingSender::new(ring)?;
+    eprintln!(
+        "shm-sender: found the ring {} ({} slot(s) of {} bytes, {bytes} bytes in /dev/shm)",
+        sender.name(),
+        sender.slots(),
+        sender.slot_size(),
+    );
+    let sent = run_sender(&args.source, PROMPT, &mut sender)?;
+    let stats = sender.finish()?;
+    eprintln!(
+        "shm-sender: sent {} message(s) and the End; slept {} time(s) on a full ring, woke \
+         shm-receiver {} time(s)",
+        sent.messages, stats.sleeps, stats.wakes
+    );
     Ok(())
 }
 
