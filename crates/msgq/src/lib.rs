@@ -16,10 +16,12 @@
 //! | look | `msgctl(msgid, IPC_STAT, &ds);` | [`MsgQueue::stat`] |
 //! | remove | `msgctl(msgid, IPC_RMID, 0);` | dropping the receiver's [`MsgQueue`] guard, if the queue is empty |
 //!
-//! The POSIX interface (`mq_open`, `mq_send`, `mq_receive`, `mq_unlink`, via nix) does the same
+//! The POSIX interface (`mq_open`, `mq_send`, `mq_receive`, `mq_unlink`; here mostly via nix,
+//! and `mq_timedsend`/`mq_timedreceive`, so that Ctrl-C still works, via `sys`) does the same
 //! with a name instead of a key and priorities instead of types: [`PosixQueue`].
 //!
-//! Modules, one concept each: `sys` (the unsafe System V calls, private), [`sysv`] (the
+//! Modules, one concept each: `sys` (the unsafe calls: System V, and the two timed POSIX
+//! queue calls nix lacks; private), `mq` (the POSIX queue calls as `--trace` shows them), [`sysv`] (the
 //! [`MsgQueue`] guard), [`posix`] (the [`PosixQueue`] guard), [`limits`] (msgmax and friends,
 //! read from /proc), [`queue`] (one face for both, used by the two programs).
 

@@ -1,7 +1,7 @@
-//! The POSIX message-queue calls of nix, each wrapped once so that `--trace` shows it in C
-//! notation: `mq_open`, `mq_send`, `mq_receive`, `mq_getattr`, `mq_close`, `mq_unlink`
-//! (man 3 mq_open and its neighbours). Same signatures as `nix::mqueue`'s, so [`crate::posix`]
-//! imports these instead; no `unsafe` here (nix does it).
+//! The POSIX message-queue calls, each wrapped once so that `--trace` shows it in C notation:
+//! `mq_open`, `mq_getattr`, `mq_close`, `mq_unlink` from nix (same signatures as
+//! `nix::mqueue`'s), and `mq_timedsend`, `mq_timedreceive` from [`crate::sys`] (nix has no
+//! `mq_timedsend`). [`crate::posix`] imports these instead; no `unsafe` here.
 //!
 //! On Linux a `mqd_t` is a file descriptor, so the traces show it as a number, like strace.
 
@@ -12,6 +12,9 @@ use nix::errno::Errno;
 use nix::libc::c_int;
 use nix::mqueue::{self, MQ_OFlag, MqAttr, MqdT};
 use nix::sys::stat::Mode;
+use nix::sys::time::TimeSpec;
+
+use crate::sys;
 
 fn number(mqd: &MqdT) -> c_int {
     mqd.as_fd().as_raw_fd()
@@ -59,44 +62,83 @@ pub fn mq_open(
     result
 }
 
-/// C: `int mq_send(mqd_t mqdes, const char *msg_ptr, size_t msg_len, unsigned int msg_prio);`
-pub fn mq_send(mqd: &MqdT, message: &[u8], priority: u32) -> Result<(), Errno> {
-    let result = mqueue::mq_send(mqd, message, priority);
-    trace::call_zero(
-        || {
-            format!(
-                "mq_send({}, {}, {}, {priority})",
-                number(mqd),
-                trace::bytes(message),
-                message.len()
-            )
-        },
-        &result,
-    );
+/// A deadline as strace writes a `struct timespec`: `{tv_sec=0, tv_nsec=0}`.
+fn show_deadline(deadline: &TimeSpec) -> String {
+    format!(
+        "{{tv_sec={}, tv_nsec={}}}",
+        deadline.tv_sec(),
+        deadline.tv_nsec()
+    )
+}
+
+/// True for the result of a wait that ran out at a real deadline: not traced (see below).
+fn timed_out_waiting(result: Result<(), Errno>, deadline: &TimeSpec) -> bool {
+    result == Err(Errno::ETIMEDOUT) && *deadline != TimeSpec::new(0, 0)
+}
+
+/// C: `int mq_timedsend(mqd_t mqdes, const char *msg_ptr, size_t msg_len, unsigned int
+/// msg_prio, const struct timespec *abs_timeout);` (the call is in [`crate::sys`]).
+///
+/// A wait that reaches its deadline (`ETIMEDOUT` with a deadline other than `{0, 0}`) is not
+/// traced: the caller checks for Ctrl-C and waits again, and ten such lines a second would
+/// bury the calls that matter. A try (deadline `{0, 0}`) that finds the queue full is traced.
+pub fn mq_timedsend(
+    mqd: &MqdT,
+    message: &[u8],
+    priority: u32,
+    deadline: &TimeSpec,
+) -> Result<(), Errno> {
+    let result = sys::mq_timedsend(mqd.as_fd(), message, priority, deadline);
+    if !timed_out_waiting(result, deadline) {
+        trace::call_zero(
+            || {
+                format!(
+                    "mq_timedsend({}, {}, {}, {priority}, {})",
+                    number(mqd),
+                    trace::bytes(message),
+                    message.len(),
+                    show_deadline(deadline)
+                )
+            },
+            &result,
+        );
+    }
     result
 }
 
-/// C: `ssize_t mq_receive(mqd_t mqdes, char *msg_ptr, size_t msg_len, unsigned int *msg_prio);`
-pub fn mq_receive(mqd: &MqdT, message: &mut [u8], priority: &mut u32) -> Result<usize, Errno> {
-    let result = mqueue::mq_receive(mqd, message, priority);
-    trace::call(
-        || {
-            let (data, prio) = match result {
-                Ok(len) => (trace::bytes(&message[..len]), format!("[{priority}]")),
-                Err(_) => (
-                    trace::pointer(message.as_ptr() as usize),
-                    trace::pointer(std::ptr::from_ref(priority) as usize),
-                ),
-            };
-            format!(
-                "mq_receive({}, {data}, {}, {prio})",
-                number(mqd),
-                message.len()
-            )
-        },
-        &result,
-        usize::to_string,
-    );
+/// C: `ssize_t mq_timedreceive(mqd_t mqdes, char *msg_ptr, size_t msg_len, unsigned int
+/// *msg_prio, const struct timespec *abs_timeout);` (the call is in [`crate::sys`]).
+///
+/// Receives into `buf` (emptied, then exactly the message), with room for `capacity` bytes.
+/// Traced as [`mq_timedsend`]: a wait that reaches its deadline is not shown.
+pub fn mq_timedreceive(
+    mqd: &MqdT,
+    buf: &mut Vec<u8>,
+    capacity: usize,
+    priority: &mut u32,
+    deadline: &TimeSpec,
+) -> Result<usize, Errno> {
+    let result = sys::mq_timedreceive(mqd.as_fd(), buf, capacity, priority, deadline);
+    if !timed_out_waiting(result.map(drop), deadline) {
+        trace::call(
+            || {
+                let (data, prio) = match result {
+                    Ok(_) => (trace::bytes(buf), format!("[{priority}]")),
+                    Err(_) => (
+                        trace::pointer(buf.as_ptr() as usize),
+                        trace::pointer(std::ptr::from_ref(priority) as usize),
+                    ),
+                };
+                format!(
+                    "mq_timedreceive({}, {data}, {capacity}, {prio}, {})",
+                    number(mqd),
+                    show_deadline(deadline)
+                )
+            },
+            &result,
+            usize::to_string,
+        );
+    }
     result
 }
 

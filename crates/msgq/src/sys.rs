@@ -1,4 +1,6 @@
-//! The four System V message-queue calls, as safe functions: msgget, msgsnd, msgrcv, msgctl.
+//! The four System V message-queue calls, as safe functions: msgget, msgsnd, msgrcv, msgctl;
+//! and the two timed POSIX queue calls nix lacks or wraps too narrowly: mq_timedsend,
+//! mq_timedreceive.
 //!
 //! nix wraps POSIX message queues but has **no System V IPC**, so this file calls `nix::libc`
 //! directly. It is the only file of the crate with `unsafe`: each function checks the C result
@@ -20,10 +22,12 @@
 
 use std::fmt;
 use std::mem::{offset_of, size_of, MaybeUninit};
+use std::os::fd::{AsRawFd, BorrowedFd};
 
 use ipc_common::trace;
 use nix::errno::Errno;
 use nix::libc::{self, c_int, c_long, key_t};
+use nix::sys::time::TimeSpec;
 
 /// A message queue identifier: what msgget returns and every other call takes (C: `int msqid`).
 /// `ipcs -q` shows it in the `msqid` column; `ipcrm -q ID` removes the queue by it.
@@ -277,6 +281,76 @@ pub fn msgctl_rmid(id: MsqId) -> Result<(), Errno> {
     let result = Errno::result(rc).map(drop);
     trace::call_zero(|| format!("msgctl({id}, IPC_RMID, NULL)"), &result);
     result
+}
+
+/// C: `int mq_timedsend(mqd_t mqdes, const char *msg_ptr, size_t msg_len, unsigned int
+/// msg_prio, const struct timespec *abs_timeout);` (man 3 mq_timedsend).
+///
+/// `mq_send` with a limit: on a full queue (descriptor opened without `O_NONBLOCK`) it sleeps
+/// until there is room or the clock (`CLOCK_REALTIME`) reaches `deadline`, then fails with
+/// `ETIMEDOUT`. A deadline already past (the epoch, `{0, 0}`) makes it a try that never sleeps.
+/// A message longer than the queue's `mq_msgsize` is `EMSGSIZE`. nix has no wrapper for it.
+/// Not traced here: crate::mq traces it.
+pub fn mq_timedsend(
+    mqd: BorrowedFd<'_>,
+    message: &[u8],
+    priority: u32,
+    deadline: &TimeSpec,
+) -> Result<(), Errno> {
+    // SAFETY: `message` is a live slice, and the kernel reads exactly its `len()` bytes; the
+    // deadline is a valid timespec borrowed for the call; `mqd` is an open descriptor borrowed
+    // for the call (the kernel checks that it is a queue: EBADF otherwise).
+    let rc = unsafe {
+        libc::mq_timedsend(
+            mqd.as_raw_fd(),
+            message.as_ptr().cast(),
+            message.len(),
+            priority,
+            deadline.as_ref(),
+        )
+    };
+    Errno::result(rc).map(drop)
+}
+
+/// C: `ssize_t mq_timedreceive(mqd_t mqdes, char *msg_ptr, size_t msg_len, unsigned int
+/// *msg_prio, const struct timespec *abs_timeout);` (man 3 mq_timedreceive).
+///
+/// `mq_receive` with a limit, as [`mq_timedsend`]: sleeps on an empty queue until a message
+/// comes or the clock reaches `deadline` (`ETIMEDOUT`). The message lands in the spare capacity
+/// of `buf`, which is first emptied and made room for `capacity` bytes (the queue's
+/// `mq_msgsize`; a smaller `capacity` is `EMSGSIZE`), and `buf` ends up exactly the message's
+/// length: no zero-filling of bytes the kernel is about to overwrite (nix's `mq_receive`
+/// needs an initialized `&mut [u8]`, so a reused buffer would be cleared on every call).
+/// Returns the message's length; on an error `buf` is left empty.
+pub fn mq_timedreceive(
+    mqd: BorrowedFd<'_>,
+    buf: &mut Vec<u8>,
+    capacity: usize,
+    priority: &mut u32,
+    deadline: &TimeSpec,
+) -> Result<usize, Errno> {
+    buf.clear();
+    buf.reserve(capacity);
+    let spare = buf.spare_capacity_mut();
+    // SAFETY: `spare` is writable memory of at least `capacity` bytes owned by `buf`, which
+    // is borrowed mutably for the call; we pass msg_len = capacity, and the kernel writes at
+    // most that many bytes (one message of at most mq_msgsize <= msg_len bytes). `priority`
+    // and `deadline` are valid for the call; `mqd` is an open descriptor borrowed for it.
+    let len = unsafe {
+        libc::mq_timedreceive(
+            mqd.as_raw_fd(),
+            spare.as_mut_ptr().cast(),
+            capacity,
+            priority,
+            deadline.as_ref(),
+        )
+    };
+    let len = Errno::result(len)? as usize;
+    // SAFETY: mq_timedreceive returned `len` (<= capacity <= the buffer's capacity): the
+    // kernel wrote the message's `len` bytes at the start of the spare capacity, so the
+    // first `len` bytes of `buf` are initialized.
+    unsafe { buf.set_len(len) };
+    Ok(len)
 }
 
 #[cfg(test)]

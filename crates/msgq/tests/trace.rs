@@ -4,6 +4,7 @@
 mod support;
 
 use ipc_common::{trace, wire, Message};
+use ipc_msgq::posix::WAIT_SLICE;
 use ipc_testkit::{assert_no_sysv_objects, unique_key, Finished, Running, WATCHDOG};
 use support::*;
 
@@ -132,7 +133,7 @@ fn without_trace_no_call_is_shown() {
 }
 
 #[test]
-fn a_posix_queue_traces_mq_open_mq_send_and_mq_unlink() {
+fn a_posix_queue_traces_mq_open_mq_timedsend_and_mq_unlink() {
     let name = unique_name();
     let (sent, pid) = run_with_pid(
         SENDER,
@@ -140,14 +141,16 @@ fn a_posix_queue_traces_mq_open_mq_send_and_mq_unlink() {
     );
     sent.assert_code(0);
     let text = encoded(&Message::text(pid, 1, "hi"));
+    // A blocking descriptor: no O_NONBLOCK, the waits are bounded by the calls' deadlines.
     let mqd = between(
         &sent.stderr,
-        &format!("mq_open(\"{name}\", O_WRONLY|O_CREAT|O_EXCL|O_NONBLOCK|O_CLOEXEC, 0600, {{"),
+        &format!("mq_open(\"{name}\", O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0600, {{"),
         "",
     );
     let mqd = mqd.rsplit(" = ").next().expect("a result");
+    // Until the queue was once full, a send is a try with a deadline already past.
     let line = format!(
-        "mq_send({mqd}, {}, {}, 0) = 0",
+        "mq_timedsend({mqd}, {}, {}, 0, {{tv_sec=0, tv_nsec=0}}) = 0",
         trace::bytes(&text),
         text.len()
     );
@@ -162,17 +165,53 @@ fn a_posix_queue_traces_mq_open_mq_send_and_mq_unlink() {
         &["--trace", "--posix", "--name", &name, "--nowait"],
     );
     drained.assert_code(0);
+    let msgsize = proc_limit("/proc/sys/fs/mqueue/msgsize_max");
+    let received = format!(
+        "mq_timedreceive({mqd}, {}, {msgsize}, [0], {{tv_sec=0, tv_nsec=0}}) = {}",
+        trace::bytes(&text),
+        text.len()
+    );
     assert!(
-        drained
-            .stderr
-            .lines()
-            .any(|l| l.starts_with("mq_receive(") && l.contains(") = -1 EAGAIN (")),
-        "the last mq_receive finds the queue empty:\n{}",
+        drained.stderr.lines().any(|l| l == received),
+        "no `{received}` in:\n{}",
         drained.stderr
+    );
+    // --nowait: the last mq_timedreceive finds the queue empty and its deadline past at once.
+    between(
+        &drained.stderr,
+        &format!("mq_timedreceive({mqd}, 0x"),
+        ", {tv_sec=0, tv_nsec=0}) = -1 ETIMEDOUT (Connection timed out)",
     );
     between(&drained.stderr, &format!("mq_unlink(\"{name}\") = 0"), "");
     assert!(
         !std::path::Path::new(&format!("/dev/mqueue{name}")).exists(),
         "the queue was unlinked"
     );
+}
+
+#[test]
+fn a_posix_receiver_waits_in_mq_timedreceive_without_a_line_per_time_slice() {
+    let name = unique_name();
+    let receiver = start_receiver(&["--trace", "--posix", "--name", &name]);
+    // Not a readiness guess (the ready line said the queue exists): let a few of the
+    // receiver's 100 ms waits run out before the message comes.
+    std::thread::sleep(3 * WAIT_SLICE);
+    let sender = run(SENDER, &["--posix", "--name", &name, "--message", "late"]);
+    sender.assert_code(0);
+    let got = receiver.finish(WATCHDOG);
+    got.assert_code(0).assert_no_panic();
+    assert_eq!(got.lines(), ["You wrote: late", &clean_summary(1)]);
+    // The message came in a wait with a real deadline (not {0, 0}); the slices that ran out
+    // before it came are not traced.
+    let receives: Vec<&str> = got
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("mq_timedreceive("))
+        .collect();
+    assert_eq!(receives.len(), 2, "the text and the End:\n{}", got.stderr);
+    for line in &receives {
+        assert!(!line.contains("{tv_sec=0, tv_nsec=0}"), "{line}");
+        assert!(!line.contains("ETIMEDOUT"), "{line}");
+    }
+    between(&got.stderr, &format!("mq_unlink(\"{name}\") = 0"), "");
 }

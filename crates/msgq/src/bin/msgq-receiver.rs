@@ -50,7 +50,7 @@ struct Args {
         conflicts_with = "posix"
     )]
     mtype: i64,
-    /// Take everything queued (of --type) and exit instead of waiting (IPC_NOWAIT / O_NONBLOCK)
+    /// Take everything queued (of --type) and exit instead of waiting (IPC_NOWAIT / a deadline already past)
     #[arg(long)]
     nowait: bool,
     #[command(flatten)]

@@ -46,7 +46,7 @@ struct Args {
     #[arg(long, value_name = "P", default_value_t = 0,
           value_parser = clap::value_parser!(u32).range(..i64::from(MQ_PRIO_MAX)), requires = "posix")]
     priority: u32,
-    /// Fail with "queue full" instead of waiting for room (IPC_NOWAIT / O_NONBLOCK)
+    /// Fail with "queue full" instead of waiting for room (IPC_NOWAIT / a deadline already past)
     #[arg(long)]
     nowait: bool,
     #[command(flatten)]
