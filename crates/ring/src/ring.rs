@@ -11,7 +11,7 @@
 //! The name lives in /dev/shm (a tmpfs) until it is unlinked; the memory lives until the last
 //! process unmaps it. So the creator can unlink while the other side still works.
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::atomic::Ordering;
 
 use nix::errno::Errno;
@@ -20,7 +20,7 @@ use nix::sys::mman::{shm_open, shm_unlink};
 use nix::sys::stat::{fstat, Mode};
 
 use ipc_common::cli;
-use ipc_common::{Context, Error, Result};
+use ipc_common::{trace, Context, Error, Result};
 
 use crate::layout::{state, Geometry, Header, HEADER_BYTES, MAGIC};
 use crate::sys::Mapping;
@@ -38,7 +38,9 @@ impl Drop for ShmName {
         if self.owner {
             // C: shm_unlink(name): the name disappears from /dev/shm now, the memory when the
             // last mapping goes.
-            match shm_unlink(self.name.as_str()) {
+            let removed = shm_unlink(self.name.as_str());
+            trace::call_zero(|| format!("shm_unlink(\"{}\")", self.name), &removed);
+            match removed {
                 Ok(()) | Err(Errno::ENOENT) => {}
                 Err(errno) => eprintln!(
                     "warning: removing the ring {}: {}",
@@ -73,12 +75,10 @@ impl Ring {
             .ok_or_else(|| Error::usage("sizing the ring", "the size overflows"))?;
         let what = format!("creating the shared-memory ring {name}");
         // C: shm_open(name, O_CREAT | O_EXCL | O_RDWR, mode)
-        let fd = shm_open(
-            name,
-            OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR | OFlag::O_CLOEXEC,
-            Mode::from_bits_truncate(mode.0),
-        )
-        .map_err(|errno| {
+        let flags = OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_RDWR | OFlag::O_CLOEXEC;
+        let opened = shm_open(name, flags, Mode::from_bits_truncate(mode.0));
+        trace_open(name, flags, Some(mode.0), &opened);
+        let fd = opened.map_err(|errno| {
             let err = Error::sys(what.clone(), errno);
             if errno == Errno::EEXIST {
                 err.with_hint(format!(
@@ -95,8 +95,9 @@ impl Ring {
             owner: true,
         };
         // C: ftruncate(fd, size): a new object has length 0; the pages read as zeroes.
-        nix::unistd::ftruncate(fd.as_fd(), total as i64)
-            .context(format!("{what}: setting its size to {total} bytes"))?;
+        let sized = nix::unistd::ftruncate(fd.as_fd(), total as i64);
+        trace::call_zero(|| format!("ftruncate({}, {total})", fd.as_raw_fd()), &sized);
+        sized.context(format!("{what}: setting its size to {total} bytes"))?;
         let map = Mapping::map_shared(fd.as_fd(), total).map_err(|errno| {
             Error::sys(format!("{what}: mapping {total} bytes"), errno).with_hint(
                 "the ring may be larger than /dev/shm allows: use fewer or smaller slots",
@@ -119,19 +120,27 @@ impl Ring {
         check_name(name)?;
         let what = format!("opening the shared-memory ring {name}");
         // C: shm_open(name, O_RDWR, 0)
-        let fd =
-            shm_open(name, OFlag::O_RDWR | OFlag::O_CLOEXEC, Mode::empty()).map_err(|errno| {
-                let err = Error::sys(what.clone(), errno);
-                match errno {
-                    Errno::ENOENT => err.with_hint(
-                        "start the side that creates the ring first, and use the same name on both",
-                    ),
-                    Errno::EACCES => err.with_hint("the ring belongs to another user"),
-                    _ => err,
-                }
-            })?;
+        let flags = OFlag::O_RDWR | OFlag::O_CLOEXEC;
+        let opened = shm_open(name, flags, Mode::empty());
+        trace_open(name, flags, None, &opened);
+        let fd = opened.map_err(|errno| {
+            let err = Error::sys(what.clone(), errno);
+            match errno {
+                Errno::ENOENT => err.with_hint(
+                    "start the side that creates the ring first, and use the same name on both",
+                ),
+                Errno::EACCES => err.with_hint("the ring belongs to another user"),
+                _ => err,
+            }
+        })?;
         // C: fstat(fd, &st): how big is the object?
-        let size = fstat(fd.as_fd()).context(what.clone())?.st_size;
+        let stat = fstat(fd.as_fd());
+        trace::call(
+            || format!("fstat({}, ...)", fd.as_raw_fd()),
+            &stat,
+            |st| format!("0 (st_size={})", st.st_size),
+        );
+        let size = stat.context(what.clone())?.st_size;
         let size = usize::try_from(size).unwrap_or(0);
         if size < HEADER_BYTES {
             return Err(not_a_ring(&what, format!("it holds only {size} bytes")));
@@ -164,6 +173,12 @@ impl Ring {
     /// The ring's name (`/something`).
     pub fn name(&self) -> &str {
         &self.name.name
+    }
+
+    /// Where the ring is mapped in this process (C: the pointer `mmap` returned); each process
+    /// maps it at its own address.
+    pub fn addr(&self) -> usize {
+        self.map.addr()
     }
 
     /// The largest record one slot holds, in bytes.
@@ -263,4 +278,24 @@ mod tests {
             assert!(check_name(bad).is_err(), "{bad:?} accepted");
         }
     }
+}
+
+/// `--trace`: shows a `shm_open` in C notation, with the descriptor it returned.
+fn trace_open(
+    name: &str,
+    flags: OFlag,
+    mode: Option<u32>,
+    result: &std::result::Result<OwnedFd, Errno>,
+) {
+    trace::call(
+        || {
+            let flags = trace::open_flags(flags.bits());
+            match mode {
+                Some(mode) => format!("shm_open(\"{name}\", {flags}, {})", trace::mode(mode)),
+                None => format!("shm_open(\"{name}\", {flags}, 0)"),
+            }
+        },
+        result,
+        |fd| fd.as_raw_fd().to_string(),
+    );
 }

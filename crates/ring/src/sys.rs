@@ -18,11 +18,12 @@
 //! it, and so does the consumer when it reads it. A peer that breaks the protocol can only garble bytes
 //! (which the receiver's checksums catch), never make us reach outside the mapping.
 
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicU64};
 use std::time::Duration;
 
+use ipc_common::trace;
 use nix::errno::Errno;
 use nix::libc;
 use nix::sys::mman::{MapFlags, ProtFlags};
@@ -53,7 +54,7 @@ impl Mapping {
         }
         // SAFETY: we ask for a fresh mapping (addr NULL), so no existing memory of ours is
         // replaced; `fd` is a valid open descriptor borrowed for the duration of the call.
-        let addr = unsafe {
+        let mapped = unsafe {
             nix::sys::mman::mmap(
                 None,
                 length,
@@ -62,11 +63,27 @@ impl Mapping {
                 fd,
                 0,
             )
-        }?;
+        };
+        trace::call(
+            || {
+                format!(
+                    "mmap(NULL, {len}, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_POPULATE, {}, 0)",
+                    fd.as_raw_fd()
+                )
+            },
+            &mapped,
+            |addr| trace::pointer(addr.as_ptr() as usize),
+        );
+        let addr = mapped?;
         Ok(Mapping {
             ptr: addr.cast(),
             len,
         })
+    }
+
+    /// Where the mapping starts in this process (what mmap returned, as C prints it).
+    pub(crate) fn addr(&self) -> usize {
+        self.ptr.as_ptr() as usize
     }
 
     /// True when `offset..offset + len` lies inside the mapping.
@@ -165,7 +182,12 @@ impl Drop for Mapping {
     fn drop(&mut self) {
         // SAFETY: ptr/len are exactly what mmap returned, and no view into the mapping can
         // outlive it (every view borrows &self), so nothing uses the memory after this.
-        if let Err(errno) = unsafe { nix::sys::mman::munmap(self.ptr.cast(), self.len) } {
+        let unmapped = unsafe { nix::sys::mman::munmap(self.ptr.cast(), self.len) };
+        trace::call_zero(
+            || format!("munmap({}, {})", trace::pointer(self.addr()), self.len),
+            &unmapped,
+        );
+        if let Err(errno) = unmapped {
             eprintln!(
                 "warning: unmapping the ring: {}",
                 ipc_common::error::describe_errno(errno)
@@ -215,7 +237,25 @@ pub(crate) fn futex_wait(
             0u32,
         )
     };
-    match Errno::result(ret) {
+    let result = Errno::result(ret);
+    // A wait that runs out is the periodic peer check, not news: not traced, or --trace would
+    // print ten lines a second while a ring is idle.
+    if result == Err(Errno::ETIMEDOUT) {
+        return Ok(Wakeup::TimedOut);
+    }
+    trace::call(
+        || {
+            format!(
+                "futex({}, FUTEX_WAIT, {expected}, {{tv_sec={}, tv_nsec={}}}, NULL, 0)",
+                trace::pointer(word.as_ptr() as usize),
+                timeout.tv_sec,
+                timeout.tv_nsec
+            )
+        },
+        &result,
+        i64::to_string,
+    );
+    match result {
         Ok(_) => Ok(Wakeup::Woken),
         Err(Errno::EAGAIN) => Ok(Wakeup::Changed),
         Err(Errno::ETIMEDOUT) => Ok(Wakeup::TimedOut),
@@ -240,5 +280,16 @@ pub(crate) fn futex_wake(word: &AtomicU32, count: u32) -> Result<i64, Errno> {
             0u32,
         )
     };
-    Errno::result(ret)
+    let result = Errno::result(ret);
+    trace::call(
+        || {
+            format!(
+                "futex({}, FUTEX_WAKE, {count}, NULL, NULL, 0)",
+                trace::pointer(word.as_ptr() as usize)
+            )
+        },
+        &result,
+        i64::to_string,
+    );
+    result
 }

@@ -415,3 +415,46 @@ fn ring_with_a_system_v_option_or_a_bad_name_is_a_usage_error() {
     done.assert_code(2).assert_no_panic();
     assert_gone(&file);
 }
+
+#[test]
+fn trace_shows_the_ring_s_system_calls_in_c_notation() {
+    let (ring, file) = unique_ring();
+    let rx = receiver(&ring, &["--trace"]);
+    let tx = run(
+        program("shm-sender", &ring, &["--trace", "--message", "hi"]),
+        b"",
+    );
+    tx.assert_code(0).assert_no_panic();
+    let rx = rx.finish(WATCHDOG);
+    rx.assert_code(0).assert_no_panic();
+    for (who, stderr, calls) in [
+        (
+            "receiver",
+            &rx.stderr,
+            &[
+                "shm_open(",
+                "O_CREAT|O_EXCL",
+                "ftruncate(",
+                "mmap(NULL, ",
+                "munmap(",
+                "shm_unlink(",
+            ][..],
+        ),
+        (
+            "sender",
+            &tx.stderr,
+            &["shm_open(", "fstat(", "mmap(NULL, ", "munmap("][..],
+        ),
+    ] {
+        for call in calls {
+            assert!(stderr.contains(call), "the {who} traces {call}:\n{stderr}");
+        }
+        assert!(stderr.contains("Memory attached at 0x"), "{stderr}");
+    }
+    assert!(
+        !rx.stderr.contains("ETIMEDOUT"),
+        "a wait that runs out is not traced:\n{}",
+        rx.stderr
+    );
+    assert_gone(&file);
+}

@@ -147,6 +147,7 @@ fn receive_from_ring(args: &Args) -> Result<()> {
         args.mode.mode,
     )?;
     args.mode.mode.warn_if_open("shm-receiver");
+    eprintln!("Memory attached at {:#018x}", ring.ring().addr());
     eprintln!(
         "shm-receiver: created the ring {} ({} slot(s) of {} bytes, {} bytes in /dev/shm)",
         ring.ring().name(),
