@@ -267,19 +267,6 @@ fn not_a_ring(what: &str, why: String) -> Error {
         .with_hint("another program uses this name: choose another name")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_need_one_leading_slash() {
-        assert!(check_name("/ipt-ok").is_ok());
-        for bad in ["", "/", "noslash", "/a/b"] {
-            assert!(check_name(bad).is_err(), "{bad:?} accepted");
-        }
-    }
-}
-
 /// `--trace`: shows a `shm_open` in C notation, with the descriptor it returned.
 fn trace_open(
     name: &str,
@@ -298,4 +285,17 @@ fn trace_open(
         result,
         |fd| fd.as_raw_fd().to_string(),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_need_one_leading_slash() {
+        assert!(check_name("/ipt-ok").is_ok());
+        for bad in ["", "/", "noslash", "/a/b"] {
+            assert!(check_name(bad).is_err(), "{bad:?} accepted");
+        }
+    }
 }
