@@ -70,11 +70,13 @@ mod sys;
 
 mod consumer;
 pub mod layout;
+mod peek;
 mod producer;
 mod ring;
 mod wait;
 
 pub use consumer::Consumer;
+pub use peek::{peek, End, EndSeen};
 pub use producer::Producer;
 pub use ring::Ring;
 pub use wait::{process_alive, DEFAULT_SPIN, PEER_CHECK};

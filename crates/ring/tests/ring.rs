@@ -498,3 +498,31 @@ fn records_cross_between_two_handles_in_one_process_too() {
     drop(rx);
     assert_gone(&file);
 }
+
+#[test]
+fn peek_reads_each_end_from_outside_without_attaching() {
+    use ipc_ring::layout::state;
+    use ipc_ring::{peek, End, EndSeen};
+    let (name, file) = unique_ring();
+    assert_eq!(peek(&name, End::Consumer), None, "no such ring yet");
+    let ring = Ring::create(&name, 64, 2, ipc_common::cli::DEFAULT_MODE).expect("create");
+    let consumer = Consumer::new(ring).expect("consumer");
+    let me = EndSeen {
+        pid: std::process::id(),
+        state: state::ATTACHED,
+    };
+    assert_eq!(peek(&name, End::Consumer), Some(me));
+    assert!(
+        !me.is_dead() && !me.went_away(),
+        "we are alive and attached"
+    );
+    let producer = peek(&name, End::Producer).expect("a ring");
+    assert_eq!((producer.pid, producer.state), (0, state::FREE));
+    drop(consumer);
+    assert_gone(&file);
+    assert_eq!(
+        peek(&name, End::Consumer),
+        None,
+        "removed with its consumer"
+    );
+}

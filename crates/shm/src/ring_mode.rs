@@ -23,24 +23,20 @@
 //! **A receiver killed with `kill -9`** cannot remove its ring. Whoever finds it next does:
 //! the sender (when it notices, or when it finds such a ring on start) and a new receiver that
 //! wants the name. "Dead" is read from the ring's header: the consumer's pid and state
-//! ([`ipc_ring::layout::Fixed`]), with `pread` on the object, not through the mapping.
+//! ([`ipc_ring::peek`], a `pread` on the object, not through the mapping).
 
-use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
-use nix::fcntl::OFlag;
-use nix::sys::mman::{shm_open, shm_unlink};
-use nix::sys::stat::Mode as FileMode;
+use nix::sys::mman::shm_unlink;
 
 use ipc_common::cli::{MessageSource, Mode, DEFAULT_POSIX_NAME};
 use ipc_common::error::ErrorKind;
 use ipc_common::message::Body;
 use ipc_common::sender::Outbox;
 use ipc_common::{trace, wire, Error, Message, Result};
-use ipc_ring::layout::{state, Fixed, Geometry, Header, Line, MAGIC};
-use ipc_ring::{process_alive, Consumer, Producer, Ring, WaitStats};
+use ipc_ring::layout::{state, Geometry};
+use ipc_ring::{peek, process_alive, Consumer, End, EndSeen, Producer, Ring, WaitStats};
 
 use crate::handoff::MIN_SLOT_SIZE;
 
@@ -150,7 +146,7 @@ impl RingReceiver {
         if err.kind() != ErrorKind::Runtime {
             return err;
         }
-        match SideSeen::read(self.ring().name(), Side::Producer) {
+        match peek(self.ring().name(), End::Producer) {
             Some(sender) if sender.is_dead() => Error::new(
                 "waiting for a message",
                 format!(
@@ -375,72 +371,9 @@ impl Drop for RingSender {
     }
 }
 
-/// One end of a ring, as its header names it: the producer (shm-sender) or the consumer
-/// (shm-receiver).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Side {
-    Producer,
-    Consumer,
-}
-
-/// What a ring's header says about one end: its pid and state.
-#[derive(Debug, Clone, Copy)]
-struct SideSeen {
-    pid: u32,
-    state: u32,
-}
-
-impl SideSeen {
-    /// Reads one end's pid and state from the ring `name` without mapping it (C:
-    /// `fd = shm_open(name, O_RDONLY, 0); pread(fd, &word, 4, offsetof(...))`). None when
-    /// there is no such object or it is not one of our rings (no magic): it is left alone.
-    fn read(name: &str, side: Side) -> Option<SideSeen> {
-        let fd = shm_open(name, OFlag::O_RDONLY | OFlag::O_CLOEXEC, FileMode::empty()).ok()?;
-        let file = File::from(fd);
-        // The first line of the header holds `Fixed`.
-        let fixed = std::mem::offset_of!(Header, fixed) + std::mem::offset_of!(Line<Fixed>, 0);
-        let read_at =
-            |offset: usize, out: &mut [u8]| file.read_exact_at(out, (fixed + offset) as u64).ok();
-        let mut magic = [0u8; 8];
-        read_at(std::mem::offset_of!(Fixed, magic), &mut magic)?;
-        if u64::from_ne_bytes(magic) != MAGIC {
-            return None;
-        }
-        let (pid_at, state_at) = match side {
-            Side::Producer => (
-                std::mem::offset_of!(Fixed, producer_pid),
-                std::mem::offset_of!(Fixed, producer_state),
-            ),
-            Side::Consumer => (
-                std::mem::offset_of!(Fixed, consumer_pid),
-                std::mem::offset_of!(Fixed, consumer_state),
-            ),
-        };
-        let (mut pid, mut state) = ([0u8; 4], [0u8; 4]);
-        read_at(pid_at, &mut pid)?;
-        read_at(state_at, &mut state)?;
-        Some(SideSeen {
-            pid: u32::from_ne_bytes(pid),
-            state: u32::from_ne_bytes(state),
-        })
-    }
-
-    /// This end attached once and its process is gone (killed, or a zombie) without saying
-    /// goodbye in the header: `kill -9`.
-    fn is_dead(&self) -> bool {
-        self.pid != 0 && self.state == state::ATTACHED && !process_alive(self.pid)
-    }
-
-    /// This end said goodbye in the header (GONE): it stopped on an error path or, for a
-    /// receiver, finished; it may have exited since.
-    fn went_away(&self) -> bool {
-        self.state == state::GONE
-    }
-}
-
 /// The receiver (consumer) of the ring `name` as its header shows it.
-fn receiver_of(name: &str) -> Option<SideSeen> {
-    SideSeen::read(name, Side::Consumer)
+fn receiver_of(name: &str) -> Option<EndSeen> {
+    peek(name, End::Consumer)
 }
 
 /// The pid of the dead receiver that left the ring `name` behind, if one did: nobody else
