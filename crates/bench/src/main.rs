@@ -327,13 +327,7 @@ fn bench_mech(
         addr: String::new(),
         cpu: peer_cpu,
     };
-    let mut sides = Vec::new();
-    if mech.paths().contains(&PathKind::Raw) {
-        sides.push(Side::Raw);
-    }
-    if mech.paths().contains(&PathKind::Typed) {
-        sides.push(Side::Typed);
-    }
+    let mut sides = vec![Side::Raw, Side::Typed];
     if c.is_some() {
         sides.push(Side::C);
     }

@@ -100,14 +100,6 @@ impl Mech {
         }
     }
 
-    /// The paths its library offers.
-    pub fn paths(self) -> &'static [PathKind] {
-        match self {
-            Mech::ShmSem1 | Mech::ShmSem8 => &[PathKind::Typed],
-            _ => &[PathKind::Raw, PathKind::Typed],
-        }
-    }
-
     /// Slots per direction (the shared-memory handoff; 1 elsewhere).
     pub fn slots(self) -> u32 {
         match self {
@@ -708,18 +700,12 @@ struct ShmLink {
 }
 
 impl MsgLink for ShmLink {
-    fn send(&mut self, _bytes: &[u8]) -> Result<()> {
-        Err(Error::new(
-            "sending raw bytes",
-            "crates/shm has no raw path yet",
-        ))
+    fn send(&mut self, bytes: &[u8]) -> Result<()> {
+        self.tx.send_bytes(bytes)
     }
 
-    fn recv(&mut self, _buf: &mut Vec<u8>) -> Result<()> {
-        Err(Error::new(
-            "receiving raw bytes",
-            "crates/shm has no raw path yet",
-        ))
+    fn recv(&mut self, buf: &mut Vec<u8>) -> Result<()> {
+        self.rx.receive_bytes(buf)
     }
 
     fn send_message(&mut self, msg: &Message, _scratch: &mut Vec<u8>) -> Result<()> {

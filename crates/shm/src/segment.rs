@@ -6,7 +6,8 @@
 //! | create | `id = shmget(key, size, IPC_CREAT \| IPC_EXCL \| 0600)` | [`ShmSegment::create`] |
 //! | find | `id = shmget(key, 0, 0)` | [`ShmSegment::open`] |
 //! | attach | `p = shmat(id, NULL, 0)` | done by both, kept in the guard |
-//! | use | `p->some_text`, `strcpy(p->some_text, buffer)` | [`ShmSegment::read`] / [`ShmSegment::write`] (copies) |
+//! | use, handed over by semaphores | `memcpy(p + offset, buffer, n)` | `with_bytes` / `with_bytes_mut` (crate-private: a slice lent for the time the semaphores make the slot ours) |
+//! | use, unsynchronised | `p->some_text`, `strcpy(p->some_text, buffer)` | [`ShmSegment::read`] / [`ShmSegment::write`] (volatile copies) |
 //! | detach | `shmdt(p)` | dropping the guard |
 //! | remove | `shmctl(id, IPC_RMID, 0)` | dropping the guard, when it is the owner |
 //!
@@ -149,15 +150,41 @@ impl ShmSegment {
     }
 
     fn mapping(&self) -> Result<&Mapping> {
-        self.mapping.as_ref().ok_or_else(|| {
-            Error::new(
-                format!("using segment key {}", self.key),
-                "it is not attached",
-            )
-        })
+        self.mapping.as_ref().ok_or_else(|| not_attached(self.key))
     }
 
-    /// Copies `out.len()` bytes at `offset` out of the segment (volatile reads).
+    /// Lends the `len` bytes at `offset` to `f` (C: reading `p + offset` in place), for a
+    /// slot that the semaphores have given this process: see [`crate::handoff`], the only
+    /// caller, which calls it between its P and its V.
+    pub(crate) fn with_bytes<R>(
+        &mut self,
+        offset: usize,
+        len: usize,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R> {
+        let (key, size) = (self.key, self.size);
+        self.mapping_mut()?
+            .with_bytes(offset, len, f)
+            .ok_or_else(|| out_of_range(key, size, offset, len))
+    }
+
+    /// Lends the `len` bytes at `offset` to `f` for writing (C: `memcpy(p + offset, ...)`),
+    /// for a slot that the semaphores have given this process: see [`crate::handoff`], the
+    /// only caller, which calls it between its P and its V.
+    pub(crate) fn with_bytes_mut<R>(
+        &mut self,
+        offset: usize,
+        len: usize,
+        f: impl FnOnce(&mut [u8]) -> R,
+    ) -> Result<R> {
+        let (key, size) = (self.key, self.size);
+        self.mapping_mut()?
+            .with_bytes_mut(offset, len, f)
+            .ok_or_else(|| out_of_range(key, size, offset, len))
+    }
+
+    /// Copies `out.len()` bytes at `offset` out of the segment (volatile reads: for bytes
+    /// another process may be writing at the same time).
     pub fn read(&self, offset: usize, out: &mut [u8]) -> Result<()> {
         if self.mapping()?.read_volatile(offset, out) {
             Ok(())
@@ -166,7 +193,8 @@ impl ShmSegment {
         }
     }
 
-    /// Copies `data` into the segment at `offset` (volatile writes).
+    /// Copies `data` into the segment at `offset` (volatile writes: for bytes another process
+    /// may be reading at the same time).
     pub fn write(&self, offset: usize, data: &[u8]) -> Result<()> {
         if self.mapping()?.write_volatile(offset, data) {
             Ok(())
@@ -182,16 +210,30 @@ impl ShmSegment {
             .ok_or_else(|| self.out_of_range(offset, 4))
     }
 
-    fn out_of_range(&self, offset: usize, len: usize) -> Error {
-        Error::new(
-            format!("using segment key {}", self.key),
-            format!(
-                "bytes {offset}..{} lie outside its {} bytes",
-                offset.saturating_add(len),
-                self.size
-            ),
-        )
+    fn mapping_mut(&mut self) -> Result<&mut Mapping> {
+        let key = self.key;
+        self.mapping.as_mut().ok_or_else(|| not_attached(key))
     }
+
+    fn out_of_range(&self, offset: usize, len: usize) -> Error {
+        out_of_range(self.key, self.size, offset, len)
+    }
+}
+
+/// The error for a guard whose segment is not attached.
+fn not_attached(key: Key) -> Error {
+    Error::new(format!("using segment key {key}"), "it is not attached")
+}
+
+/// The error for bytes `offset..offset + len` outside a segment of `size` bytes.
+fn out_of_range(key: Key, size: usize, offset: usize, len: usize) -> Error {
+    Error::new(
+        format!("using segment key {key}"),
+        format!(
+            "bytes {offset}..{} lie outside its {size} bytes",
+            offset.saturating_add(len),
+        ),
+    )
 }
 
 impl Drop for ShmSegment {

@@ -15,15 +15,34 @@
 //!
 //! ## Why the mapping is safe to use
 //!
-//! Another process writes this memory while we run, so Rust must never hold a `&[u8]` or
-//! `&mut [u8]` to it (that would promise the bytes do not change underneath). [`Mapping`]
-//! therefore hands out no slices: bytes are copied in and out with volatile accesses, which
-//! the compiler must perform exactly as written (no caching, no merging, no removal), and the
-//! few header words that both sides update are `AtomicU32`s. *When* each side may touch a slot
-//! is decided by the semaphores (crates/sem): a `semop` is a system call that takes the
-//! kernel's lock of the set, so everything one process wrote before its V is visible to the
-//! process whose P returns after it. The handoff code adds explicit fences on both sides to
-//! say so in the code as well. `Mapping` is neither `Send` nor `Sync`: one thread per process
+//! Another process writes this memory while we run, so Rust must not hold a `&[u8]` or
+//! `&mut [u8]` to bytes that the other process may change at the same moment (a slice promises
+//! the bytes do not change underneath, and the compiler relies on it). [`Mapping`] therefore
+//! gives access in two ways, and the caller picks the one that matches who may touch the bytes:
+//!
+//! - **Lent slices, for a slot the semaphores have made ours**: [`Mapping::with_bytes`] and
+//!   [`Mapping::with_bytes_mut`] lend the bytes to a closure, and only for as long as it runs.
+//!   The semaphore handoff (crates/shm/src/handoff.rs) calls them only between the `semop`
+//!   that gives this process a slot (P) and the `semop` that hands it on (V): in that window no
+//!   other process that follows the handoff reads or writes the slot, so the slice is as
+//!   sound as one behind a mutex, and the copy is a plain `memcpy` (C: the tutorial's
+//!   `strncpy` into `shared_stuff->some_text`). A `semop` is a system call that takes the
+//!   kernel's lock of the set, so everything one process wrote before its V is visible to the
+//!   process whose P returns after it; the handoff code adds explicit fences on both sides to
+//!   say so in the code as well. Both take `&mut self`, so while a slice is lent this process
+//!   holds no other slice and no header word of the mapping. (A process that ignores the
+//!   handoff and writes a slot anyway breaks the promise, as a thread that ignores a mutex
+//!   would; with the default mode 0600 it can only be one of the same user, which could
+//!   equally write into this process's private memory through `/proc/PID/mem`.)
+//! - **Volatile copies, for bytes another process may be writing right now**:
+//!   [`Mapping::read_volatile`] and [`Mapping::write_volatile`] copy with volatile accesses,
+//!   which the compiler must perform exactly as written (no caching, no merging, no removal)
+//!   and which never create a slice. They serve the deliberately racy `--no-sync` experiment
+//!   and the C programs' wire format (crates/shm/src/cwire.rs), where the other end polls a
+//!   flag instead of waiting on a semaphore.
+//!
+//! The few header words that several processes update are `AtomicU32`s
+//! ([`Mapping::atomic_u32`]). `Mapping` is neither `Send` nor `Sync`: one thread per process
 //! touches it, so our own process never races with itself.
 
 use std::fmt;
@@ -108,8 +127,8 @@ pub fn shmat(id: ShmId, len: usize) -> Result<Mapping, Errno> {
 pub fn shmdt(mapping: Mapping) -> Result<(), (Mapping, Errno)> {
     // SAFETY: `addr` is the address shmat returned and has not been detached (a Mapping is
     // created only by shmat and consumed here). No reference into it can outlive this call:
-    // Mapping hands out no references to its bytes, and `&AtomicU32`s borrow the Mapping,
-    // which we own here.
+    // the slices of `with_bytes`/`with_bytes_mut` and the `&AtomicU32`s all borrow the
+    // Mapping, which we own here.
     let rc = unsafe { libc::shmdt(mapping.addr.as_ptr().cast()) };
     trace::call(
         || format!("shmdt({})", trace::pointer(mapping.addr()),),
@@ -194,6 +213,52 @@ impl Mapping {
         Some(unsafe { AtomicU32::from_ptr(ptr.cast::<u32>()) })
     }
 
+    /// Lends the `len` bytes at `offset` to `f` as a slice (C: using `shared_memory + offset`
+    /// directly). `None` (without calling `f`) when the range is outside the mapping.
+    ///
+    /// Only for bytes that no other process touches until `f` returns: a slot that the
+    /// semaphore handoff has given this process (see the module's doc).
+    pub fn with_bytes<R>(
+        &mut self,
+        offset: usize,
+        len: usize,
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Option<R> {
+        let ptr = self.span(offset, len)?;
+        // SAFETY: the range is inside the mapping (checked by span), which stays attached while
+        // `self` is borrowed (only shmdt ends it, and it takes the Mapping by value). It is
+        // initialised: the kernel fills a new segment with zeros. Nothing else aliases it while
+        // `f` runs: in this process, `&mut self` means no other slice and no header word of
+        // the mapping is alive (they all borrow the Mapping); in the other processes, the
+        // caller lends only a slot that the semaphores have made ours (P returned, V not yet
+        // done), which every program of this workspace leaves alone in that window. The
+        // slice does not outlive `f`.
+        let bytes = unsafe { std::slice::from_raw_parts(ptr.cast_const(), len) };
+        Some(f(bytes))
+    }
+
+    /// Lends the `len` bytes at `offset` to `f` as a mutable slice, so that a message can be
+    /// encoded or copied straight into a slot (C: `memcpy(shared_memory + offset, ...)`).
+    /// `None` (without calling `f`) when the range is outside the mapping.
+    ///
+    /// Only for bytes that no other process touches until `f` returns: a slot that the
+    /// semaphore handoff has given this process (see the module's doc).
+    pub fn with_bytes_mut<R>(
+        &mut self,
+        offset: usize,
+        len: usize,
+        f: impl FnOnce(&mut [u8]) -> R,
+    ) -> Option<R> {
+        let ptr = self.span(offset, len)?;
+        // SAFETY: as in `with_bytes`: inside the mapping, attached and initialised, and
+        // nobody else reads or writes these bytes while `f` runs (`&mut self` within this
+        // process; the semaphores, which give the slot to this process alone, across
+        // processes). The mapping is read-write (shmat without SHM_RDONLY). The slice does not
+        // outlive `f`.
+        let bytes = unsafe { std::slice::from_raw_parts_mut(ptr, len) };
+        Some(f(bytes))
+    }
+
     /// Copies `out.len()` bytes starting at `offset` out of the segment, with volatile reads.
     /// Returns false (copying nothing) when the range is outside the mapping.
     pub fn read_volatile(&self, offset: usize, out: &mut [u8]) -> bool {
@@ -231,7 +296,8 @@ impl Mapping {
             bytes.copy_from_slice(word);
             // SAFETY: `dst + at .. dst + at + 8` is inside the range checked by span, which is
             // mapped read-write (shmat without SHM_RDONLY); [u8; 8] has alignment 1. No Rust
-            // reference to these bytes exists (Mapping hands out none), so writing through a
+            // slice of these bytes exists (Mapping lends slices only to a closure while it is
+            // borrowed mutably, which it is not while we hold `&self`), so writing through a
             // shared `&self` breaks no aliasing promise; Mapping is not Sync, so no other
             // thread of ours writes at the same time.
             unsafe { dst.add(at).cast::<[u8; 8]>().write_volatile(bytes) };
