@@ -667,7 +667,7 @@ impl Drop for ShmWriter {
 /// for shm-sender and shm-receiver.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SlotArgs {
-    /// Bytes per slot, its 4-byte length included (the tutorial's buffer is 1024)
+    /// Bytes per slot, its 4-byte length included (the tutorial's buffer is 1024); with --ring, the largest encoded message a slot holds
     #[arg(long, value_name = "BYTES", default_value = "1024", value_parser = ipc_common::cli::parse_size)]
     pub slot_size: usize,
     /// Number of slots: 1 is the tutorial's single buffer, more let both ends run at once

@@ -11,7 +11,7 @@
 //! | create | `shmget((key_t)1234, size, 0600 \| IPC_CREAT)` | [`ShmSegment::create`] |
 //! | find | `shmget(key, 0, 0)` | [`ShmSegment::open`] |
 //! | attach | `shared_memory = shmat(shmid, (void *)0, 0)` | inside both, kept in the guard |
-//! | use | `strncpy(shared_stuff->some_text, buffer, TEXT_SZ)` | [`ShmSegment::write`] / [`ShmSegment::read`] (volatile copies) |
+//! | use | `strncpy(shared_stuff->some_text, buffer, TEXT_SZ)` | the handoff lends the slot as a slice between its P and V (memcpy, encode in place); [`ShmSegment::write`] / [`ShmSegment::read`] are volatile copies for `--no-sync` and `--wire c` |
 //! | inspect | `shmctl(shmid, IPC_STAT, &ds)` | [`ShmSegment::stat`] (size, attach count) |
 //! | detach | `shmdt(shared_memory)` | dropping the [`ShmSegment`] guard |
 //! | remove | `shmctl(shmid, IPC_RMID, 0)` | dropping the owning guard |
