@@ -120,9 +120,11 @@ fn send_into_ring(args: &Args) -> Result<()> {
     let ring = ring_mode::wait_for_ring("shm-sender", &args.ring.name)?;
     ring_mode::check_source(&ring, &args.source)?;
     let bytes = ring_mode::ring_bytes(&ring);
-    eprintln!("Memory attached at {:#018x}", ring.addr());
-    // From here on this process is the ring's producer: the receiver watches its pid.
+    let addr = ring.addr();
+    // From here on this process is the ring's producer: the receiver watches its pid. Only
+    // now the tutorial's line: a sender that printed it is one the receiver knows about.
     let mut sender = RingSender::new(ring)?;
+    eprintln!("Memory attached at {addr:#018x}");
     eprintln!(
         "shm-sender: found the ring {} ({} slot(s) of {} bytes, {bytes} bytes in /dev/shm)",
         sender.name(),
