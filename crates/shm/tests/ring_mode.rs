@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ipc_testkit::{assert_gone, run, unique_path, Running, WATCHDOG};
+use ipc_testkit::{assert_gone, run, unique_shm_name, Running, WATCHDOG};
 use nix::sys::signal::Signal;
 
 const READY: &str = "waiting for shm-sender --ring";
@@ -19,16 +19,7 @@ const SENDER_WAITS: &str = "waiting for shm-receiver --ring to create the ring";
 
 /// A ring name of this test alone, and where it shows up in /dev/shm.
 fn unique_ring() -> (String, PathBuf) {
-    let path = unique_path("shmring");
-    let file = path
-        .file_name()
-        .and_then(|f| f.to_str())
-        .expect("unique_path gives a file name")
-        .to_string();
-    (
-        format!("/{file}"),
-        PathBuf::from(format!("/dev/shm/{file}")),
-    )
+    unique_shm_name("shmring")
 }
 
 fn program(name: &str, ring: &str, extra: &[&str]) -> Command {

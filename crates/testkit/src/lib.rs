@@ -251,6 +251,18 @@ pub fn unique_path(tag: &str) -> PathBuf {
     PathBuf::from(format!("/tmp/ipt-{tag}-{}-{counter}", std::process::id()))
 }
 
+/// A POSIX shared-memory name of this test alone (`/ipt-TAG-PID-N`), and the file it shows up
+/// as in /dev/shm.
+pub fn unique_shm_name(tag: &str) -> (String, PathBuf) {
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    let counter = NEXT.fetch_add(1, Ordering::Relaxed);
+    let file = format!("ipt-{tag}-{}-{counter}", std::process::id());
+    (
+        format!("/{file}"),
+        PathBuf::from(format!("/dev/shm/{file}")),
+    )
+}
+
 /// True when a System V object of this kind (`"msg"`, `"sem"` or `"shm"`) exists with `key`.
 pub fn sysv_key_exists(kind: &str, key: i32) -> bool {
     let table = std::fs::read_to_string(format!("/proc/sysvipc/{kind}")).unwrap_or_default();
