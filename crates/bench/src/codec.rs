@@ -243,10 +243,7 @@ impl TypedMsg {
 impl Codec for TypedMsg {
     fn send(&mut self, seq: u64) -> Result<()> {
         self.msg.seq = seq;
-        let msg = std::mem::replace(&mut self.msg, Message::end(0, 0));
-        let sent = self.put(&msg);
-        self.msg = msg;
-        sent
+        self.link.send_message(&self.msg, &mut self.scratch)
     }
 
     fn recv(&mut self) -> Result<u64> {

@@ -609,7 +609,9 @@ impl MsgLink for RingLink {
         }
     }
 
-    /// Encodes straight into the slot, as the consumer decodes straight out of it.
+    /// Encodes with `Producer::send_with`, as the programs do: a large message straight into
+    /// its slot, a small one (up to `ipc_ring::STAGE_BYTES`) into the producer's buffer and
+    /// then into the slot in one copy. The consumer decodes straight out of the slot.
     fn send_message(&mut self, msg: &Message, _scratch: &mut Vec<u8>) -> Result<()> {
         let max = self.tx.ring().slot_size();
         self.tx

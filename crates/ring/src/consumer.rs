@@ -1,29 +1,30 @@
-//! The consumer end: copies the slot at `tail` out, then releases it.
+//! The consumer end: waits for the slot at `tail` to hold its record, reads it, releases it.
 //!
 //! ```text
-//! if tail == head: wait until the producer publishes (or closes)      (the ring is empty)
-//! prefetch slot[tail % slots]                                          its first lines, at once
-//! (len, bytes) = slot[tail % slots]                                    read (or copied) in place
+//! word = slot[tail % slots].word (Acquire)                             + prefetch the next lines
+//! while stamp(word) != tail + 1: spin, then sleep (or the end)         (the ring is empty)
+//! bytes = slot[tail % slots][..length(word)]                           read (or copied) in place
 //! tail.store(tail + 1, Release)                                        release the slot
 //! if producer_sleeping: futex_wake                                     only then a syscall
 //! ```
 //!
-//! The `Acquire` load of `head` makes the producer's copies visible before we read the slot;
-//! the `Release` store of `tail` orders our copies before the producer may overwrite it.
+//! The `Acquire` load of the slot word makes the producer's bytes visible before we read the
+//! slot; the `Release` store of `tail` orders our reads before the producer may overwrite it.
+//! The consumer never reads `head`: the slot word says all it needs (see `lib.rs`).
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use ipc_common::{Error, Result};
 
-use crate::layout::{state, SLOT_HEADER};
-
-/// How much of a slot the consumer prefetches before reading the record's length: its first
-/// four cache lines (a record of up to 248 bytes, whole). Larger records stream behind them.
-const PREFETCH_BYTES: usize = 256;
+use crate::layout::{self, state, SLOT_HEADER};
 use crate::ring::Ring;
 use crate::wait::{Peer, Waiter};
 use crate::WaitStats;
+
+/// How much of a slot the consumer asks for while it reads the slot word: the slot's first
+/// four cache lines (a record of up to 248 bytes, whole). Larger records stream behind them.
+const PREFETCH_BYTES: usize = 256;
 
 /// The receiving end of a ring. Not `Clone`: a ring has exactly one consumer.
 #[derive(Debug)]
@@ -31,8 +32,6 @@ pub struct Consumer {
     ring: Ring,
     /// Records released (our private copy of `tail`).
     tail: u64,
-    /// The producer's `head` as we last read it: re-read only when the ring looks empty.
-    head_seen: u64,
     waiter: Waiter,
 }
 
@@ -41,11 +40,9 @@ impl Consumer {
     pub fn new(ring: Ring) -> Result<Consumer> {
         ring.claim("consumer")?;
         let tail = ring.header().tail.0.load(Ordering::Acquire);
-        let head_seen = ring.header().head.0.load(Ordering::Acquire);
         Ok(Consumer {
             ring,
             tail,
-            head_seen,
             waiter: Waiter::new(),
         })
     }
@@ -67,21 +64,22 @@ impl Consumer {
     /// `Ok(None)` once the producer has closed and every record was taken. This is how a
     /// receiver decodes a message straight out of shared memory.
     pub fn recv_with<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>> {
-        if self.tail == self.head_seen && !self.wait_for_record()? {
-            return Ok(None);
-        }
         let geometry = self.ring.geometry();
         let offset = geometry.slot_offset(self.tail);
+        let awaited = layout::stamp(self.tail.wrapping_add(1));
+        let Some(word) = self.ring.map().slot_word(offset) else {
+            return Err(layout_bug(offset));
+        };
+        let mut seen = self.look(offset, word);
+        if layout::unpack_slot_word(seen).0 != awaited {
+            match self.wait_for_record(offset, awaited)? {
+                Some(word) => seen = word,
+                None => return Ok(None),
+            }
+        }
+        let (_, len) = layout::unpack_slot_word(seen);
         let map = self.ring.map();
-        // Fetch the record's first lines now, in parallel, rather than one after the other
-        // as the copy below would (see `Mapping::prefetch`).
-        map.prefetch(offset, geometry.stride().min(PREFETCH_BYTES));
-        let len = map
-            .slot_len(offset)
-            .map(|word| word.load(Ordering::Relaxed))
-            .unwrap_or(u64::MAX);
-        let bytes = usize::try_from(len)
-            .ok()
+        let bytes = Some(len)
             .filter(|&len| len <= geometry.slot_size)
             .and_then(|len| map.slice(offset + SLOT_HEADER, len));
         let Some(bytes) = bytes else {
@@ -104,57 +102,80 @@ impl Consumer {
         Ok(Some(out))
     }
 
-    /// Waits until a record is there (true) or the producer closed with none left (false).
+    /// Reads the slot word at `offset`, and asks for the slot's next lines at the same time.
     ///
-    /// First spins on `head` alone (the fast path: nothing else is read while the producer
-    /// keeps up); after the spin budget, sleeps, and only then looks at the producer's state.
+    /// The producer writes the record's bytes before the word, so once the word arrives the
+    /// bytes are there too; but without the prefetch the CPU would ask for the record's
+    /// second line only after seeing the length in the first: two trips to the producer's
+    /// core one after the other. With it, the lines travel side by side.
     #[inline]
-    fn wait_for_record(&mut self) -> Result<bool> {
-        let head = &self.ring.header().head.0;
-        let tail = self.tail;
-        let head_seen = &mut self.head_seen;
-        let arrived = self.waiter.spin_until(|| {
-            *head_seen = head.load(Ordering::Acquire);
-            *head_seen != tail
-        });
-        if arrived {
-            return Ok(true);
-        }
-        self.sleep_for_record()
+    fn look(&self, offset: usize, word: &AtomicU64) -> u64 {
+        let stride = self.ring.geometry().stride();
+        self.ring
+            .map()
+            .prefetch(offset + 64, stride.min(PREFETCH_BYTES).saturating_sub(64));
+        word.load(Ordering::Acquire)
     }
 
-    /// The slow half of [`Consumer::wait_for_record`]: sleep on the futex until a record is
+    /// Waits until the slot at `offset` holds the record stamped `awaited` (returns its slot
+    /// word) or the producer closed with none left (`None`).
+    ///
+    /// First spins on the slot word alone (the fast path: nothing else is read while the
+    /// producer keeps up); after the spin budget, sleeps, and only then looks at the
+    /// producer's state.
+    #[inline]
+    fn wait_for_record(&mut self, offset: usize, awaited: u32) -> Result<Option<u64>> {
+        let Some(word) = self.ring.map().slot_word(offset) else {
+            return Err(layout_bug(offset));
+        };
+        // The word lands in a local (a register), not in `self`: a store to memory in every
+        // round of the spin loop costs the round trip about 10% (measured).
+        let mut seen = 0;
+        let look = || self.look(offset, word);
+        let arrived = self.waiter.spin_until(|| {
+            seen = look();
+            layout::unpack_slot_word(seen).0 == awaited
+        });
+        if arrived {
+            return Ok(Some(seen));
+        }
+        self.sleep_for_record(offset, awaited)
+    }
+
+    /// The slow half of [`Consumer::wait_for_record`]: sleep on the futex until the record is
     /// there, the producer closed, went away or died, or Ctrl-C.
     #[cold]
     #[inline(never)]
-    fn sleep_for_record(&mut self) -> Result<bool> {
+    fn sleep_for_record(&mut self, offset: usize, awaited: u32) -> Result<Option<u64>> {
         let header = self.ring.header();
-        let tail = self.tail;
+        let Some(word) = self.ring.map().slot_word(offset) else {
+            return Err(layout_bug(offset));
+        };
         let name = self.ring.name();
-        let head_seen = &mut self.head_seen;
-        let mut closed = false;
+        let mut seen = None;
         let peer = || Peer {
             role: "producer",
             pid: header.fixed.0.producer_pid.load(Ordering::Acquire),
         };
         self.waiter
             .sleep_until(&header.consumer_sleeping.0, &peer, || {
-                // The state, then `head` again. A close is stored after the last head, so
-                // seeing CLOSED guarantees that the head read after it is the final one.
-                *head_seen = header.head.0.load(Ordering::Acquire);
-                if *head_seen != tail {
+                // The slot word, the state, then the word again. A close is stored after the
+                // last record's word, so a word read after seeing CLOSED is the final one.
+                let arrived = || {
+                    let now = word.load(Ordering::Acquire);
+                    (layout::unpack_slot_word(now).0 == awaited).then_some(now)
+                };
+                if let Some(now) = arrived() {
+                    seen = Some(now);
                     return Ok(true);
                 }
                 let producer = header.fixed.0.producer_state.load(Ordering::Acquire);
-                *head_seen = header.head.0.load(Ordering::Acquire);
-                if *head_seen != tail {
+                if let Some(now) = arrived() {
+                    seen = Some(now);
                     return Ok(true);
                 }
                 match producer {
-                    state::CLOSED => {
-                        closed = true;
-                        Ok(true)
-                    }
+                    state::CLOSED => Ok(true),
                     state::GONE => Err(Error::new(
                         format!("reading the ring {name}"),
                         "the producer went away without closing the stream",
@@ -163,7 +184,7 @@ impl Consumer {
                     _ => Ok(false),
                 }
             })?;
-        Ok(!closed)
+        Ok(seen)
     }
 
     /// How long to spin before sleeping when the ring is empty (default 50 microseconds;
@@ -206,4 +227,12 @@ impl Drop for Consumer {
             .store(state::GONE, Ordering::Release);
         self.waiter.wake(&header.producer_sleeping.0);
     }
+}
+
+/// A slot outside the mapping: only a bug in `layout.rs` can cause it.
+fn layout_bug(offset: usize) -> Error {
+    Error::new(
+        "reading a ring slot",
+        format!("slot offset {offset} is outside the mapping (a bug in the layout)"),
+    )
 }

@@ -7,9 +7,11 @@
 //!              line 2  tail: records released by the consumer       (consumer writes)
 //!              line 3  consumer_sleeping: futex word                (consumer sets, producer clears)
 //!              line 4  producer_sleeping: futex word                (producer sets, consumer clears)
-//! offset 4096  slot 0: [len: u64][bytes ... slot_size] padded to a multiple of 64
+//! offset 4096  slot 0: [word: stamp u32 | len u32][bytes ... slot_size] padded to a multiple of 64
 //!              slot 1, ..., slot S-1
 //! ```
+//!
+//! The slot word (see [`slot_word`]) is what the consumer polls; nobody polls `head`.
 //!
 //! Each counter sits alone on a 128-byte line: the producer hammering `head` must not steal
 //! the cache line the consumer writes `tail` on (false sharing), and 128 rather than 64 keeps
@@ -25,14 +27,43 @@ pub const MAGIC: u64 = u64::from_le_bytes(*b"IPCRING1");
 /// Where the slots start: the header gets one page of its own.
 pub const HEADER_BYTES: usize = 4096;
 
-/// Bytes in front of each slot's payload: its length (u64).
+/// Bytes in front of each slot's payload: the slot word (see [`slot_word`]).
 pub const SLOT_HEADER: usize = 8;
+
+/// A slot's first 8 bytes, written last by the producer: which record the slot holds (its
+/// *stamp*, the low 32 bits of the `head` that publishes it) and how long the record is.
+///
+/// ```text
+/// bits 0..32   stamp: (record number + 1) as u32; record n is published by head = n + 1
+/// bits 32..64  length of the record in bytes (a slot holds at most MAX_SLOT_SIZE < 2^32)
+/// ```
+///
+/// The consumer waiting for record `n` polls this word until its stamp is `n + 1`: the
+/// record's bytes and its length arrive on the line it polls, and `head` stays on the
+/// producer's core. 32 bits are enough: the slot held record `n - slots` before (stamp
+/// `n + 1 - slots`, never equal), or nothing yet (zero: stamps of the first lap are 1..=slots).
+pub fn slot_word(published: u64, len: usize) -> u64 {
+    (len as u64) << 32 | u64::from(stamp(published))
+}
+
+/// The stamp that `head == published` writes into its slot word: its low 32 bits.
+pub fn stamp(published: u64) -> u32 {
+    published as u32
+}
+
+/// A slot word's stamp and length.
+pub fn unpack_slot_word(word: u64) -> (u32, usize) {
+    (word as u32, (word >> 32) as usize)
+}
 
 /// The most slots a ring may have.
 pub const MAX_SLOTS: usize = 1 << 16;
 
 /// The largest slot: one maximal encoded Message (`wire::MAX_FRAME`).
 pub const MAX_SLOT_SIZE: usize = ipc_common::wire::MAX_FRAME;
+
+// A record's length must fit the slot word's 32 bits.
+const _: () = assert!(MAX_SLOT_SIZE <= u32::MAX as usize);
 
 /// The largest whole ring (header + slots).
 pub const MAX_RING_BYTES: usize = 1 << 30;
@@ -59,7 +90,8 @@ pub struct Line<T>(pub T);
 #[repr(C)]
 pub struct Header {
     pub fixed: Line<Fixed>,
-    /// Records published so far (producer: `Release` store after filling the slot).
+    /// Records published so far (producer: `Release` store after the slot word). The consumer
+    /// does not read it: it polls the slot word instead (see [`slot_word`]).
     pub head: Line<AtomicU64>,
     /// Records released so far (consumer: `Release` store after copying the slot out).
     pub tail: Line<AtomicU64>,
@@ -161,6 +193,48 @@ mod tests {
         assert!(Geometry::new(64, MAX_SLOTS + 1).is_err());
         let err = Geometry::new(MAX_SLOT_SIZE, 1000).expect_err("too big");
         assert!(err.to_string().contains("MiB"), "{err}");
+    }
+
+    #[test]
+    fn a_slot_word_carries_the_stamp_and_the_length() {
+        let word = slot_word(5, 300);
+        assert_eq!(unpack_slot_word(word), (5, 300));
+        assert_eq!(
+            unpack_slot_word(slot_word(u64::MAX, MAX_SLOT_SIZE)),
+            (u32::MAX, MAX_SLOT_SIZE)
+        );
+        // Only the low 32 bits of the count: the stamp wraps, the count does not.
+        assert_eq!(stamp((1 << 32) + 7), 7);
+    }
+
+    #[test]
+    fn a_stale_slot_never_carries_the_awaited_stamp() {
+        for slots in [1, 3, MAX_SLOTS as u64] {
+            // A fresh slot's word is zero; the first lap's stamps are 1..=slots.
+            for record in 0..slots.min(1000) {
+                assert_ne!(stamp(record + 1), 0);
+            }
+            // Later, a slot holds record n - slots while the consumer awaits record n, also
+            // where the 32-bit stamps wrap around.
+            let wrap = 1u64 << 32;
+            let later = [
+                slots,
+                slots + 1000,
+                wrap - 2,
+                wrap - 1,
+                wrap,
+                wrap + slots,
+                5 * wrap,
+            ];
+            for record in later {
+                let awaited = stamp(record + 1);
+                assert_ne!(
+                    stamp(record + 1 - slots),
+                    awaited,
+                    "record {record}, {slots} slots"
+                );
+            }
+        }
     }
 
     #[test]

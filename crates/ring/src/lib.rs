@@ -8,25 +8,42 @@
 //! # The slot protocol
 //!
 //! The ring is `S` fixed-size slots (each holds a record of up to `slot_size` bytes, preceded
-//! by its length) and two counters that only grow: `head`, the number of records the producer
-//! has published, written only by the producer; and `tail`, the number of records the consumer
-//! has released, written only by the consumer. Record number `n` lives in slot `n % S`.
+//! by an 8-byte *slot word*) and two counters that only grow: `head`, the number of records
+//! the producer has published, written only by the producer; and `tail`, the number of
+//! records the consumer has released, written only by the consumer. Record number `n` lives
+//! in slot `n % S`.
 //!
 //! - The ring is **empty** when `tail == head`, **full** when `head - tail == S`.
 //! - Slots `tail .. head` belong to the consumer; all the others to the producer. A side only
 //!   touches the slots it owns, so a slot's bytes never need a lock.
-//! - The producer fills slot `head % S`, then stores `head + 1` with `Release`; the consumer
-//!   loads `head` with `Acquire` before reading the slot, so the bytes are there.
+//! - The slot word says which record the slot holds and how long it is: its low 32 bits are
+//!   the record's **stamp**, `(n + 1) as u32` (the `head` that publishes record `n`), its high
+//!   32 bits the length. See [`layout::slot_word`].
+//! - The producer fills slot `head % S`, then stores the slot word with `Release`, then
+//!   `head + 1`. The consumer waiting for record `n` loads the slot word with `Acquire` until
+//!   its stamp is `n + 1`: then the bytes are there too, and it knows their length.
 //! - The consumer copies slot `tail % S` out, then stores `tail + 1` with `Release`; the
 //!   producer loads `tail` with `Acquire` before reusing the slot, so the copy is finished.
-//! - The counters are 64-bit: at a billion records a second they wrap after 584 years.
+//!   It re-reads `tail` only when the ring looks full.
+//! - Why the consumer polls the slot, not `head`: the record then crosses from the producer's
+//!   core to the consumer's in the lines it polls, and `head` never leaves the producer's
+//!   core. With `head`, every record cost two trips one after the other: `head`'s line, then
+//!   the slot's. `head` stays for [`Ring::pending`] and for whoever looks from outside.
+//! - A stale slot cannot pass for a new one: it holds record `n - S` (stamp `n + 1 - S`) or,
+//!   in the first lap, nothing (zero, and the first lap's stamps are 1..=S). `S` is at most
+//!   65536, so 32 bits of stamp never wrap into each other. The counters are 64-bit: at a
+//!   billion records a second they wrap after 584 years.
+//! - While it polls the slot word, the consumer also prefetches the slot's next lines (up to
+//!   256 bytes; `__builtin_prefetch` in C): they arrive with the word, not one trip after it.
+//! - After publishing, the producer *demotes* the record's lines (x86 `cldemote`) from its
+//!   core's private cache to the shared L3, where the consumer's read finds them sooner.
 //! - [`Consumer::recv`] copies the record out; [`Consumer::recv_with`] lets a closure read it in
 //!   place and releases the slot when the closure returns.
-//! - [`Producer::send`] copies a record in; [`Producer::send_with`] lets a closure write it in
-//!   place (an encoder, say) and publishes it when the closure returns its length.
-//! - Before reading a slot's length word, the consumer prefetches the slot's first lines
-//!   (`__builtin_prefetch` in C): otherwise the copy, whose end depends on that length, would
-//!   fetch the record's second cache line from the producer's core only after the first.
+//! - [`Producer::send`] copies a record in; [`Producer::send_with`] lets a closure write it (an
+//!   encoder, say) and publishes it when the closure returns its length. The closure writes
+//!   in place when `max_len` is over [`STAGE_BYTES`]; a smaller record is written into the
+//!   producer's own buffer and copied in at once, because an encoder writing the lines that a
+//!   waiting consumer polls would have to win them back store after store.
 //!
 //! A waiting side (consumer on an empty ring, producer on a full one) spins for a few tens of
 //! microseconds and then sleeps on a futex, and the other side pays a `FUTEX_WAKE` only when
@@ -35,12 +52,12 @@
 //!
 //! # Waiting
 //!
-//! Spin with `std::hint::spin_loop()` for at most [`DEFAULT_SPIN`], re-reading only the peer's
-//! counter (and the clock every 64 rounds), then `FUTEX_WAIT` on our own flag with a 100 ms
-//! timeout. Only the sleeping phase looks at the rest: whether the peer closed or went away,
-//! and each timeout checks the peer with `kill(pid, 0)`: a peer killed by `kill -9` is
-//! reported within about 0.1 s. Ctrl-C is noticed through [`ipc_common::signals::check`] at
-//! the same moments.
+//! Spin with `std::hint::spin_loop()` for at most [`DEFAULT_SPIN`], re-reading only what the
+//! peer publishes (the consumer: the slot word; the producer: `tail`) and the clock every 64
+//! rounds, then `FUTEX_WAIT` on our own flag with a 100 ms timeout. Only the sleeping phase
+//! looks at the rest: whether the peer closed or went away, and each timeout checks the peer
+//! with `kill(pid, 0)`: a peer killed by `kill -9` is reported within about 0.1 s. Ctrl-C is
+//! noticed through [`ipc_common::signals::check`] at the same moments.
 //!
 //! # Use
 //!
@@ -60,8 +77,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! All the `unsafe` (mmap, munmap, the futex system call, the accesses to the mapping) is in
-//! the private `sys` module, which explains why each access is sound.
+//! All the `unsafe` (mmap, munmap, the futex system call, the accesses to the mapping, the
+//! prefetch and `cldemote` hints) is in the private `sys` module, which explains why each
+//! access is sound.
 
 #![deny(unsafe_code)]
 
@@ -77,7 +95,7 @@ mod wait;
 
 pub use consumer::Consumer;
 pub use peek::{peek, End, EndSeen};
-pub use producer::Producer;
+pub use producer::{Producer, STAGE_BYTES};
 pub use ring::Ring;
 pub use wait::{process_alive, DEFAULT_SPIN, PEER_CHECK};
 

@@ -3,19 +3,20 @@
 //!
 //! A wake-up through the kernel (FUTEX_WAKE, the scheduler, FUTEX_WAIT returning on another
 //! CPU) costs several microseconds. A peer on another CPU usually answers well within that, so
-//! a waiting side first **spins** ([`Waiter::spin_until`]): it re-reads the peer's counter, and
+//! a waiting side first **spins** ([`Waiter::spin_until`]): it re-reads what the peer publishes
+//! (the consumer: the slot word of the record it waits for; the producer: `tail`), and
 //! nothing else, in a loop with `std::hint::spin_loop()` (the x86 `pause` instruction) for at
 //! most [`DEFAULT_SPIN`]. Only then does it **sleep** ([`Waiter::sleep_until`]), and only the
 //! sleeping phase checks whether the peer closed, went away or died, and Ctrl-C:
 //!
 //! ```text
-//! waiter                                   waker (after publishing head or tail)
-//! sleeping.store(1); fence(SeqCst)         counter.store(n, Release); fence(SeqCst)
+//! waiter                                   waker (after publishing a slot word or tail)
+//! sleeping.store(1); fence(SeqCst)         word.store(w, Release); fence(SeqCst)
 //! if ready() { sleeping = 0; return }      if sleeping.load() == 1 && sleeping.swap(0) == 1
 //! futex_wait(&sleeping, 1, 100 ms)             futex_wake(&sleeping, 1)
 //! ```
 //!
-//! The two fences make this Dekker's handshake: either the waiter sees the new counter and does
+//! The two fences make this Dekker's handshake: either the waiter sees the new word and does
 //! not sleep, or the waker sees `sleeping == 1` and wakes it. If the waker clears the flag
 //! between the waiter's check and its FUTEX_WAIT, the kernel sees the word is no longer 1 and
 //! returns at once (EAGAIN): no wake-up is ever lost. A side that never sleeps costs its peer
@@ -70,7 +71,7 @@ impl Waiter {
     /// ran out (then call [`Waiter::sleep_until`]).
     ///
     /// This is the hot loop of a side that keeps up, so it does as little as possible: one
-    /// `pause` and one call of `arrived` (which should only load the peer's counter) per
+    /// `pause` and one call of `arrived` (which should only load what the peer publishes) per
     /// round, and a clock read only every [`SPINS_PER_CLOCK_READ`] rounds (a clock read costs
     /// about as much as two rounds). No Ctrl-C or peer check here: the budget is short, and
     /// [`Waiter::sleep_until`] checks both.
@@ -102,7 +103,7 @@ impl Waiter {
 
     /// Sleeps until `ready()` says true (or fails). `sleeping` is our own futex word;
     /// `peer` names the other side for the dead-peer check. `ready` checks everything: the
-    /// peer's counter, and whether the peer closed or went away.
+    /// peer's slot word or counter, and whether the peer closed or went away.
     pub(crate) fn sleep_until(
         &mut self,
         sleeping: &AtomicU32,

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use ipc_common::message::checksum;
 use ipc_common::{cli, signals};
-use ipc_ring::{Consumer, Producer, Ring};
+use ipc_ring::{Consumer, Producer, Ring, STAGE_BYTES};
 use ipc_testkit::{assert_gone, process_exists, unique_path, Running, WATCHDOG};
 use nix::sys::signal::Signal;
 
@@ -193,23 +193,105 @@ fn wraparound_keeps_order_and_every_byte() {
     assert_gone(&file);
 }
 
-#[test]
-fn records_written_in_place_wrap_around_intact() {
+/// `send_with` from another process into a ring of `slot_size`-byte slots (the fill is given
+/// the whole slot): `count` records arrive intact, in order, across many laps.
+fn send_with_wraps_around_intact(slot_size: usize, count: u64) {
     let (name, file) = unique_ring();
-    let mut rx = Consumer::new(Ring::create(&name, 100, 3, cli::DEFAULT_MODE).expect("create"))
-        .expect("consumer");
-    let count = 10_000;
+    let ring = Ring::create(&name, slot_size, 3, cli::DEFAULT_MODE).expect("create");
+    let mut rx = Consumer::new(ring).expect("consumer");
     let mut producer = peer(
         "produce-in-place",
         &name,
         &[
             ("IPT_RING_COUNT", count.to_string()),
-            ("IPT_RING_MAX_LEN", "100".into()),
+            ("IPT_RING_MAX_LEN", slot_size.to_string()),
         ],
     );
     producer.wait_for_stderr("peer: attached", WATCHDOG);
     receive_all(&mut rx, count);
     producer.finish(WATCHDOG).assert_code(0).assert_no_panic();
+    drop(rx);
+    assert_gone(&file);
+}
+
+#[test]
+fn records_written_in_place_wrap_around_intact() {
+    // Slots larger than STAGE_BYTES: the fill writes straight into the slot.
+    send_with_wraps_around_intact(STAGE_BYTES + 1000, 3_000);
+}
+
+#[test]
+fn small_records_written_through_the_staging_buffer_wrap_around_intact() {
+    // Slots of 100 bytes: the fill writes into the producer's buffer, copied in at once.
+    send_with_wraps_around_intact(100, 10_000);
+}
+
+#[test]
+fn a_failed_or_overlong_fill_publishes_nothing_staged_or_in_place() {
+    use ipc_common::Error;
+    let (name, file) = unique_ring();
+    let slot_size = 2 * STAGE_BYTES;
+    let ring = Ring::create(&name, slot_size, 2, cli::DEFAULT_MODE).expect("create");
+    let mut tx = Producer::new(ring).expect("producer");
+    let mut rx = Consumer::new(Ring::open(&name).expect("open")).expect("consumer");
+    let mut buf = Vec::new();
+    let mut expected = Vec::new();
+    for (seq, max_len) in [
+        (1, 16),
+        (2, STAGE_BYTES),
+        (3, STAGE_BYTES + 1),
+        (4, slot_size),
+    ] {
+        let err = tx
+            .send_with(max_len, |_| Err(Error::new("filling", "on purpose")))
+            .expect_err("the fill's error comes back");
+        assert!(err.to_string().contains("on purpose"), "{err}");
+        let err = tx
+            .send_with(max_len, |_| Ok(max_len + 1))
+            .expect_err("more than it was given");
+        assert!(err.to_string().contains("claims"), "{err}");
+        assert_eq!(
+            tx.ring().pending(),
+            0,
+            "max_len {max_len}: nothing published"
+        );
+        // The slot is still the producer's: the next record goes into it normally.
+        record(seq, max_len, &mut expected);
+        let len = tx
+            .send_with(max_len, |slot| {
+                slot[..expected.len()].copy_from_slice(&expected);
+                Ok(expected.len())
+            })
+            .expect("send_with after the refusals");
+        assert_eq!(len, expected.len());
+        assert!(rx.recv(&mut buf).expect("recv"));
+        assert_record(&buf, seq);
+    }
+    tx.close().expect("close");
+    assert!(!rx.recv(&mut buf).expect("end of stream"));
+    drop(rx);
+    assert_gone(&file);
+}
+
+#[test]
+fn a_one_slot_ring_never_takes_its_stale_record_again() {
+    // One slot: every record overwrites the last one, and after each `recv` the slot still
+    // holds the record just taken. Only its stamp tells the consumer that it is stale.
+    let (name, file) = unique_ring();
+    let ring = Ring::create(&name, 64, 1, cli::DEFAULT_MODE).expect("create");
+    let mut tx = Producer::new(ring).expect("producer");
+    let mut rx = Consumer::new(Ring::open(&name).expect("open")).expect("consumer");
+    let mut buf = Vec::new();
+    for seq in 1..=1000 {
+        record(seq, 64, &mut buf);
+        tx.send(&buf).expect("send");
+        assert_eq!(tx.ring().pending(), 1, "one slot: full");
+        assert!(rx.recv(&mut buf).expect("recv"));
+        assert_record(&buf, seq);
+    }
+    tx.close().expect("close");
+    // The slot holds record 1000: taken already, so this is the end, not a 1001st record.
+    assert_eq!(rx.recv_with(|bytes| bytes.to_vec()).expect("end"), None);
     drop(rx);
     assert_gone(&file);
 }
