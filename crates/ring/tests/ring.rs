@@ -11,21 +11,12 @@ use std::time::{Duration, Instant};
 use ipc_common::message::checksum;
 use ipc_common::{cli, signals};
 use ipc_ring::{Consumer, Producer, Ring, STAGE_BYTES};
-use ipc_testkit::{assert_gone, process_exists, unique_path, Running, WATCHDOG};
+use ipc_testkit::{assert_gone, process_exists, unique_shm_name, Running, WATCHDOG};
 use nix::sys::signal::Signal;
 
 /// A ring name of this test alone, and where it shows up in /dev/shm.
 fn unique_ring() -> (String, PathBuf) {
-    let path = unique_path("ring");
-    let file = path
-        .file_name()
-        .and_then(|f| f.to_str())
-        .expect("unique_path gives a file name")
-        .to_string();
-    (
-        format!("/{file}"),
-        PathBuf::from(format!("/dev/shm/{file}")),
-    )
+    unique_shm_name("ring")
 }
 
 /// Record number `seq` (from 1) of at most `max_len` bytes (>= 16): its number, filler bytes,
@@ -173,34 +164,19 @@ fn receive_all(rx: &mut Consumer, count: u64) {
 
 #[test]
 fn wraparound_keeps_order_and_every_byte() {
-    let (name, file) = unique_ring();
     // 3 slots (not a power of two), records of 16..=100 bytes: 10000 records wrap ~3333 times.
-    let mut rx = Consumer::new(Ring::create(&name, 100, 3, cli::DEFAULT_MODE).expect("create"))
-        .expect("consumer");
-    let count = 10_000;
-    let mut producer = peer(
-        "produce",
-        &name,
-        &[
-            ("IPT_RING_COUNT", count.to_string()),
-            ("IPT_RING_MAX_LEN", "100".into()),
-        ],
-    );
-    producer.wait_for_stderr("peer: attached", WATCHDOG);
-    receive_all(&mut rx, count);
-    producer.finish(WATCHDOG).assert_code(0).assert_no_panic();
-    drop(rx);
-    assert_gone(&file);
+    wraps_around_intact("produce", 100, 10_000);
 }
 
-/// `send_with` from another process into a ring of `slot_size`-byte slots (the fill is given
-/// the whole slot): `count` records arrive intact, in order, across many laps.
-fn send_with_wraps_around_intact(slot_size: usize, count: u64) {
+/// A producer in another process (`role`: "produce" sends copies with `send`,
+/// "produce-in-place" fills slots with `send_with`, given the whole slot) and a ring of three
+/// `slot_size`-byte slots: `count` records arrive intact, in order, across many laps.
+fn wraps_around_intact(role: &str, slot_size: usize, count: u64) {
     let (name, file) = unique_ring();
     let ring = Ring::create(&name, slot_size, 3, cli::DEFAULT_MODE).expect("create");
     let mut rx = Consumer::new(ring).expect("consumer");
     let mut producer = peer(
-        "produce-in-place",
+        role,
         &name,
         &[
             ("IPT_RING_COUNT", count.to_string()),
@@ -217,13 +193,13 @@ fn send_with_wraps_around_intact(slot_size: usize, count: u64) {
 #[test]
 fn records_written_in_place_wrap_around_intact() {
     // Slots larger than STAGE_BYTES: the fill writes straight into the slot.
-    send_with_wraps_around_intact(STAGE_BYTES + 1000, 3_000);
+    wraps_around_intact("produce-in-place", STAGE_BYTES + 1000, 3_000);
 }
 
 #[test]
 fn small_records_written_through_the_staging_buffer_wrap_around_intact() {
     // Slots of 100 bytes: the fill writes into the producer's buffer, copied in at once.
-    send_with_wraps_around_intact(100, 10_000);
+    wraps_around_intact("produce-in-place", 100, 10_000);
 }
 
 #[test]

@@ -9,8 +9,8 @@
 //! |---|---|---|
 //! | the receiver makes it | `shm_open("/ipc-pairs", O_CREAT \| O_EXCL \| O_RDWR, 0600); ftruncate; mmap` | [`RingReceiver::create`] (`Ring::create`) |
 //! | the sender finds it | `shm_open("/ipc-pairs", O_RDWR, 0); fstat; mmap`, retried until it exists | [`wait_for_ring`] (`Ring::open`) |
-//! | one message | encode into slot `head % S`, store `head + 1` | [`RingSender`]'s `send` (`Producer::send_with` + `wire::encode_into_slice`) |
-//! | read it | load `head`, decode in the slot, store `tail + 1` | [`RingReceiver::next_message`] (`Consumer::recv_with(wire::decode)`) |
+//! | one message | encode into slot `head % S`, then store its slot word (stamp, length) last | [`RingSender`]'s `send` (`Producer::send_with` + `wire::encode_into_slice`) |
+//! | read it | poll slot `tail % S`'s word until its stamp is `tail + 1`, decode in the slot, store `tail + 1` | [`RingReceiver::next_message`] (`Consumer::recv_with(wire::decode)`) |
 //! | end of stream | the End message, then mark the ring CLOSED | [`RingSender::finish`] (`Producer::close`) |
 //! | remove it | `munmap; shm_unlink("/ipc-pairs")` | dropping the [`RingReceiver`] |
 //!
