@@ -7,8 +7,16 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use ipc_common::message::Body;
 use ipc_common::wire;
 use ipc_common::Message;
+
+use crate::plan::MAX_COUNT;
+
+/// Messages one ring sender sends at most. The ring moves a small message in about a
+/// microsecond, so [`MAX_COUNT`] of them are gone in a few milliseconds, before most faults
+/// come: ten times more give a fault something to hit.
+pub const RING_MAX_COUNT: u64 = 200_000;
 
 /// A mechanism and its variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,16 +44,26 @@ pub enum Mech {
         /// `--slot-size`.
         slot_size: usize,
     },
+    /// shm-sender --ring and shm-receiver --ring on the lock-free ring of crates/ring in POSIX
+    /// shared memory (/dev/shm/NAME): `slots` slots that each hold an encoded message of up to
+    /// `slot_size` bytes. One sender (a ring has one producer).
+    ShmRing {
+        /// `--slots`.
+        slots: u32,
+        /// `--slot-size`: the largest *encoded* message a slot holds.
+        slot_size: usize,
+    },
 }
 
-/// Every kind, for the report's table (Shm's layout is chosen per round).
-pub const KINDS: [&str; 9] = [
+/// Every kind, for the report's table (the shared-memory layouts are chosen per round).
+pub const KINDS: [&str; 10] = [
     "pipe",
     "fifo",
     "msgq-sysv",
     "msgq-posix",
     "sem",
     "shm",
+    "shm-ring",
     "socket-tcp",
     "socket-unix",
     "socket-udp",
@@ -58,7 +76,7 @@ pub struct Names {
     pub key: i32,
     /// FIFO path, /tmp/ipt-soak-*.
     pub path: PathBuf,
-    /// POSIX queue name, /ipt-soak-*.
+    /// POSIX name, /ipt-soak-*: of the queue (/dev/mqueue) or of the ring (/dev/shm).
     pub posix: String,
     /// The port the server announced in its ready line (TCP and UDP: it binds port 0).
     pub port: Option<u16>,
@@ -130,6 +148,34 @@ pub fn largest_payload(limit: usize) -> usize {
     low
 }
 
+/// The largest `--size` that `shm-sender --ring --count N` (N up to [`RING_MAX_COUNT`]) accepts
+/// for a ring of `slot_size`: the sender checks the encoding of its largest message before
+/// it attaches (crates/shm `ring_mode::check_source`: the last sequence number and a
+/// checksum that takes all 9 bytes of its variable-length integer), for any pid.
+pub fn largest_ring_payload(slot_size: usize) -> usize {
+    let fits = |size: usize| {
+        let msg = Message {
+            sender: u32::MAX,
+            seq: RING_MAX_COUNT,
+            body: Body::Payload {
+                bytes: vec![0; size],
+                checksum: u64::MAX,
+            },
+        };
+        wire::encoded_len(&msg) <= slot_size
+    };
+    let (mut low, mut high) = (0, slot_size);
+    while low < high {
+        let mid = (low + high).div_ceil(2);
+        if fits(mid) {
+            low = mid;
+        } else {
+            high = mid - 1;
+        }
+    }
+    low
+}
+
 impl Mech {
     /// The kind, as the report names it.
     pub fn kind(&self) -> &'static str {
@@ -140,6 +186,7 @@ impl Mech {
             Mech::MsgqPosix => "msgq-posix",
             Mech::Sem => "sem",
             Mech::Shm { .. } => "shm",
+            Mech::ShmRing { .. } => "shm-ring",
             Mech::Tcp => "socket-tcp",
             Mech::Unix => "socket-unix",
             Mech::Udp => "socket-udp",
@@ -150,14 +197,24 @@ impl Mech {
     pub fn describe(&self) -> String {
         match self {
             Mech::Shm { slots, slot_size } => format!("shm({slots}x{slot_size})"),
+            Mech::ShmRing { slots, slot_size } => format!("shm-ring({slots}x{slot_size})"),
             other => other.kind().to_string(),
         }
     }
 
-    /// How many senders may share one receiver (pipe-sender owns its receiver: one).
+    /// How many messages one sender sends at most.
+    pub fn max_count(&self) -> u64 {
+        match self {
+            Mech::ShmRing { .. } => RING_MAX_COUNT,
+            _ => MAX_COUNT,
+        }
+    }
+
+    /// How many senders may share one receiver (pipe-sender owns its receiver, a ring has
+    /// one producer: one).
     pub fn max_senders(&self) -> u64 {
         match self {
-            Mech::Pipe => 1,
+            Mech::Pipe | Mech::ShmRing { .. } => 1,
             _ => 4,
         }
     }
@@ -175,6 +232,8 @@ impl Mech {
             // A semaphore carries no data: the size only changes what the sender generates.
             Mech::Sem => 4096,
             Mech::Shm { slot_size, .. } => largest_payload(slot_size - 4),
+            // `--slot-size` is the largest encoded message (the ring keeps the length apart).
+            Mech::ShmRing { slot_size, .. } => largest_ring_payload(*slot_size),
         }
     }
 
@@ -199,20 +258,39 @@ impl Mech {
     }
 
     /// Must a surviving end notice on its own that its peer died? Pipes do (end-of-file,
-    /// EPIPE), shared memory does (the peer's pid in the header). A FIFO, queue or semaphore
-    /// set legitimately waits for a next peer, so the harness stops such an end itself.
+    /// EPIPE), shared memory does (the peer's pid in the header, the ring's too). A FIFO,
+    /// queue or semaphore set legitimately waits for a next peer, so the harness stops such
+    /// an end itself.
     pub fn detects_dead_peer(&self) -> bool {
-        matches!(self, Mech::Pipe | Mech::Shm { .. } | Mech::Tcp | Mech::Unix)
+        matches!(
+            self,
+            Mech::Pipe | Mech::Shm { .. } | Mech::ShmRing { .. } | Mech::Tcp | Mech::Unix
+        )
     }
 
     /// What an end prints once it has met its peer's object (attached the segment, connected
-    /// to the server). An end that died before printing it may never have met the survivor,
-    /// which then rightly waits for it as for a peer that has not come yet.
+    /// to the server; for the ring, created it or claimed its producer side, which the
+    /// receiver watches). An end that died before printing it may never have met the
+    /// survivor, which then rightly waits for it as for a peer that has not come yet.
     pub fn met_line(&self) -> Option<&'static str> {
         match self {
-            Mech::Shm { .. } => Some("Memory attached at"),
+            Mech::Shm { .. } | Mech::ShmRing { .. } => Some("Memory attached at"),
             Mech::Tcp | Mech::Unix => Some("connected to"),
             _ => None,
+        }
+    }
+
+    /// Does an end that said `stderr` wait for a new peer object, as one that came first
+    /// does? A ring sender that never claimed the ring (no met line) and says it waits for
+    /// one: its receiver removed the ring before the sender got to it, or died and the sender
+    /// removed what it left. It rightly waits for the next `shm-receiver --ring`.
+    pub fn waits_for_new_object(&self, stderr: &str) -> bool {
+        match self {
+            Mech::ShmRing { .. } => {
+                self.met_line().is_some_and(|line| !stderr.contains(line))
+                    && stderr.contains("waiting for shm-receiver --ring to create the ring")
+            }
+            _ => false,
         }
     }
 
@@ -225,6 +303,7 @@ impl Mech {
             Mech::MsgqSysv | Mech::MsgqPosix => "waiting for messages on",
             Mech::Sem => "created, waiting for signals",
             Mech::Shm { .. } => "waiting for shm-sender on",
+            Mech::ShmRing { .. } => "waiting for shm-sender --ring on",
             Mech::Tcp | Mech::Unix | Mech::Udp => "server waiting on",
         }
     }
@@ -235,7 +314,7 @@ impl Mech {
             Mech::Fifo => ("fifo-receiver", "fifo-sender"),
             Mech::MsgqSysv | Mech::MsgqPosix => ("msgq-receiver", "msgq-sender"),
             Mech::Sem => ("sem-receiver", "sem-sender"),
-            Mech::Shm { .. } => ("shm-receiver", "shm-sender"),
+            Mech::Shm { .. } | Mech::ShmRing { .. } => ("shm-receiver", "shm-sender"),
             Mech::Tcp | Mech::Unix | Mech::Udp => ("socket-server", "socket-client"),
         };
         if end == "receiver" { receiver } else { sender }.to_string()
@@ -251,6 +330,15 @@ impl Mech {
             Mech::Shm { slots, slot_size } => vec![
                 "--key".into(),
                 names.key_arg(),
+                "--slots".into(),
+                slots.to_string(),
+                "--slot-size".into(),
+                slot_size.to_string(),
+            ],
+            Mech::ShmRing { slots, slot_size } => vec![
+                "--ring".into(),
+                "--name".into(),
+                names.posix.clone(),
                 "--slots".into(),
                 slots.to_string(),
                 "--slot-size".into(),
@@ -331,6 +419,8 @@ pub enum Leftover {
     Path,
     /// The round's POSIX queue.
     Posix,
+    /// The round's POSIX shared-memory object (a ring): /dev/shm/NAME.
+    PosixShm,
 }
 
 impl Leftover {
@@ -340,6 +430,7 @@ impl Leftover {
             Leftover::SysV(kind) => format!("System V {kind} key {}", names.key_arg()),
             Leftover::Path => format!("file {}", names.path.display()),
             Leftover::Posix => format!("POSIX queue {}", names.posix),
+            Leftover::PosixShm => format!("POSIX shared memory {}", names.posix),
         }
     }
 }
@@ -371,6 +462,13 @@ pub fn posix_queue_exists(name: &str) -> bool {
     }
 }
 
+/// True when the POSIX shared-memory object `name` exists: shm_open(3) makes `/NAME` the
+/// file /dev/shm/NAME (a tmpfs), so that is where to look.
+pub fn posix_shm_exists(name: &str) -> bool {
+    let file = name.strip_prefix('/').unwrap_or(name);
+    std::fs::symlink_metadata(Path::new("/dev/shm").join(file)).is_ok()
+}
+
 /// Everything of `names` that exists now.
 pub fn leftovers(names: &Names) -> Vec<Leftover> {
     let mut found: Vec<Leftover> = ["msg", "sem", "shm"]
@@ -384,12 +482,15 @@ pub fn leftovers(names: &Names) -> Vec<Leftover> {
     if posix_queue_exists(&names.posix) {
         found.push(Leftover::Posix);
     }
+    if posix_shm_exists(&names.posix) {
+        found.push(Leftover::PosixShm);
+    }
     found
 }
 
 /// Removes what is left (after a SIGKILL nobody could clean up after). Uses ipcrm for System
-/// V objects, `unlink` for the path, `mq_unlink` for the queue. Returns what it could not
-/// remove.
+/// V objects, `unlink` for the path, `mq_unlink` for the queue, `shm_unlink` for the ring.
+/// Returns what it could not remove.
 pub fn remove(names: &Names, what: &[Leftover]) -> Vec<String> {
     let mut failed = Vec::new();
     for item in what {
@@ -408,6 +509,8 @@ pub fn remove(names: &Names, what: &[Leftover]) -> Vec<String> {
             }
             Leftover::Path => std::fs::remove_file(&names.path).is_ok(),
             Leftover::Posix => nix::mqueue::mq_unlink(names.posix.as_str()).is_ok(),
+            // C: shm_unlink("/NAME"): the name goes now, the memory with its last mapping.
+            Leftover::PosixShm => nix::sys::mman::shm_unlink(names.posix.as_str()).is_ok(),
         };
         if !ok {
             failed.push(item.describe(names));
@@ -441,6 +544,30 @@ mod tests {
                 "limit {limit}: {size} is not the largest"
             );
         }
+    }
+
+    #[test]
+    fn the_largest_ring_payload_is_what_shm_sender_checks_for_the_last_message() {
+        for slot_size in [64, 100, 1024, 4096, 65536] {
+            let size = largest_ring_payload(slot_size);
+            let worst = |size: usize| Message {
+                sender: u32::MAX,
+                seq: RING_MAX_COUNT,
+                body: Body::Payload {
+                    bytes: vec![0; size],
+                    checksum: u64::MAX,
+                },
+            };
+            assert!(wire::encoded_len(&worst(size)) <= slot_size);
+            assert!(wire::encoded_len(&worst(size + 1)) > slot_size);
+            // Any real message of the round is no longer: a smaller sequence number or
+            // checksum only shortens its variable-length integers.
+            let real = Message::payload(u32::MAX, RING_MAX_COUNT, size);
+            assert!(wire::encoded_len(&real) <= slot_size);
+        }
+        // The envelope at its longest: pid 5 bytes, sequence number 5, body tag 1, length 1,
+        // checksum 9 (crates/soak/README.md quotes this figure).
+        assert_eq!(largest_ring_payload(64), 43);
     }
 
     #[test]

@@ -13,8 +13,14 @@ use crate::rng::Rng;
 
 /// Bytes one round moves at most (count x size), so that a round takes about a second.
 pub const VOLUME_BUDGET: usize = 24 << 20;
-/// Messages one sender sends at most.
+/// Messages one sender sends at most (the ring sends more: `Mech::max_count`).
 pub const MAX_COUNT: u64 = 20_000;
+
+/// Shared-memory layouts a round draws from (`--slots`, `--slot-size`), for the System V
+/// segment and the ring alike; 64 bytes is the smallest slot either accepts.
+pub const SLOTS: [u32; 4] = [1, 2, 8, 64];
+/// See [`SLOTS`].
+pub const SLOT_SIZES: [usize; 5] = [64, 100, 1024, 4096, 65536];
 
 /// Which end a fault hits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,10 +165,19 @@ pub fn draw(seed: u64, mechs: &[&str], limits: &Limits) -> Plan {
         "socket-tcp" => Mech::Tcp,
         "socket-unix" => Mech::Unix,
         "socket-udp" => Mech::Udp,
+        // The ring takes the same layouts: 64 bytes is its smallest slot too (an End and a
+        // little text), here the largest encoded message rather than length + message.
+        "shm-ring" => {
+            let slot_size = *rng.pick(&SLOT_SIZES);
+            Mech::ShmRing {
+                slots: *rng.pick(&SLOTS),
+                slot_size,
+            }
+        }
         _ => {
-            let slot_size = *rng.pick(&[64, 100, 1024, 4096, 65536]);
+            let slot_size = *rng.pick(&SLOT_SIZES);
             Mech::Shm {
-                slots: *rng.pick(&[1, 2, 8, 64]),
+                slots: *rng.pick(&SLOTS),
                 slot_size,
             }
         }
@@ -200,7 +215,7 @@ pub fn draw(seed: u64, mechs: &[&str], limits: &Limits) -> Plan {
         break fault;
     };
     // A fault should find the programs busy: those rounds send more (up to the volume budget).
-    let cap = ((VOLUME_BUDGET / senders / (size + 32)) as u64).clamp(1, MAX_COUNT);
+    let cap = ((VOLUME_BUDGET / senders / (size + 32)) as u64).clamp(1, mech.max_count());
     let busy = matches!(fault, Fault::Signal { .. } | Fault::StopCont { .. });
     let counts = (0..senders)
         .map(|_| {
@@ -250,7 +265,10 @@ mod tests {
             faults.insert(plan.fault.kind());
             assert!(plan.size >= 1 && plan.size <= plan.mech.max_size(&limits()));
             assert!(!plan.counts.is_empty() && plan.counts.len() as u64 <= plan.mech.max_senders());
-            assert!(plan.counts.iter().all(|&c| (1..=MAX_COUNT).contains(&c)));
+            assert!(plan
+                .counts
+                .iter()
+                .all(|&c| (1..=plan.mech.max_count()).contains(&c)));
             if let Fault::LateReceiver { .. } = plan.fault {
                 assert!(plan.mech.receiver_may_start_late());
             }
