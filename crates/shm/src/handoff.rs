@@ -455,10 +455,27 @@ impl ShmWriter {
 
     /// Everything was sent, End included: leave both objects to the receiver, which reads
     /// what is still in the slots and removes them. Returns the receiver's pid, 0 if none yet.
+    ///
+    /// Fails if the receiver was killed: nobody will read what is left in the slots or remove
+    /// the objects, so we remove them and say so, rather than report a success. A receiver
+    /// that finished normally removed the semaphore set *before* it exited, so "its pid is dead
+    /// and the set still exists", read in that order, means killed.
     pub fn finish(mut self) -> Result<u32> {
+        let pid = self.channel.word(field::RECEIVER_PID)?;
+        if pid != 0 && !alive(pid) && self.channel.sems.value(FULL).is_ok() {
+            self.channel.set_owner(true); // removed when `self` drops
+            return Err(Error::new(
+                "finishing",
+                format!(
+                    "shm-receiver (pid {pid}) died without removing the segment (killed?): \
+                     what it had not read yet is lost"
+                ),
+            )
+            .with_hint("start shm-receiver again, then the sender"));
+        }
         self.finished = true;
         self.channel.set_owner(false);
-        self.channel.word(field::RECEIVER_PID)
+        Ok(pid)
     }
 
     /// Called each time a wait for a free slot times out: fails if the receiver died.

@@ -216,6 +216,27 @@ fn kill_9_of_the_receiver_ends_the_blocked_sender_which_cleans_up() {
 }
 
 #[test]
+fn a_sender_that_finishes_after_its_receiver_was_killed_fails_and_cleans_up() {
+    let key = unique_key();
+    let mut cmd = program("shm-receiver", key, &["--slots", "8"]);
+    cmd.stdin(Stdio::null());
+    let mut rx = Running::start(cmd, None);
+    rx.wait_for_stderr(READY, WATCHDOG);
+    rx.signal(Signal::SIGKILL);
+    assert_eq!(rx.finish(WATCHDOG).code, None);
+    // Three messages and the End fit the 8 slots: the sender never has to wait, and only
+    // at its End can it notice that nobody will read them.
+    let done = run(sender(key, &["--slots", "8", "--count", "3"]), b"");
+    done.assert_code(1).assert_no_panic();
+    assert!(
+        done.stderr.contains("died without removing the segment (killed?)"),
+        "{}",
+        done.stderr
+    );
+    assert_no_sysv_objects(key);
+}
+
+#[test]
 fn a_message_larger_than_a_slot_is_refused_naming_the_slot_size() {
     let key = unique_key();
     let long = "x".repeat(2000);
