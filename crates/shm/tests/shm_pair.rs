@@ -229,7 +229,8 @@ fn a_sender_that_finishes_after_its_receiver_was_killed_fails_and_cleans_up() {
     let done = run(sender(key, &["--slots", "8", "--count", "3"]), b"");
     done.assert_code(1).assert_no_panic();
     assert!(
-        done.stderr.contains("died without removing the segment (killed?)"),
+        done.stderr
+            .contains("died without removing the segment (killed?)"),
         "{}",
         done.stderr
     );
