@@ -131,21 +131,7 @@ impl Limits {
 /// The largest `--size` whose encoded message fits in `limit` bytes, for any pid and sequence
 /// number (the encoding's integers are variable-length, so we assume the longest).
 pub fn largest_payload(limit: usize) -> usize {
-    let fits = |size: usize| {
-        let msg = Message::payload(u32::MAX, u64::from(u32::MAX), size);
-        let mut buf = Vec::new();
-        wire::encode(&msg, &mut buf).is_ok() && buf.len() <= limit
-    };
-    let (mut low, mut high) = (0, limit);
-    while low < high {
-        let mid = (low + high).div_ceil(2);
-        if fits(mid) {
-            low = mid;
-        } else {
-            high = mid - 1;
-        }
-    }
-    low
+    largest_encoding_within(limit, u64::from(u32::MAX))
 }
 
 /// The largest `--size` that `shm-sender --ring --count N` (N up to [`RING_MAX_COUNT`]) accepts
@@ -153,18 +139,24 @@ pub fn largest_payload(limit: usize) -> usize {
 /// it attaches (crates/shm `ring_mode::check_source`: the last sequence number and a
 /// checksum that takes all 9 bytes of its variable-length integer), for any pid.
 pub fn largest_ring_payload(slot_size: usize) -> usize {
+    largest_encoding_within(slot_size, RING_MAX_COUNT)
+}
+
+/// The largest payload whose Message, with sequence number `seq` and the longest pid and
+/// checksum, encodes to at most `limit` bytes (a binary search over the size).
+fn largest_encoding_within(limit: usize, seq: u64) -> usize {
     let fits = |size: usize| {
         let msg = Message {
             sender: u32::MAX,
-            seq: RING_MAX_COUNT,
+            seq,
             body: Body::Payload {
                 bytes: vec![0; size],
                 checksum: u64::MAX,
             },
         };
-        wire::encoded_len(&msg) <= slot_size
+        wire::encoded_len(&msg) <= limit
     };
-    let (mut low, mut high) = (0, slot_size);
+    let (mut low, mut high) = (0, limit);
     while low < high {
         let mid = (low + high).div_ceil(2);
         if fits(mid) {
