@@ -37,7 +37,7 @@ impl Row {
         ratio(self.raw, self.c)
     }
 
-    /// typed / C (the mechanisms whose library carries Messages only have no raw path).
+    /// typed / C: what the Message envelope costs against the C reference.
     pub fn typed_vs_c(&self) -> Option<f64> {
         ratio(self.typed, self.c)
     }
