@@ -65,6 +65,18 @@ fn peer(role: &str, name: &str, vars: &[(&str, String)]) -> Running {
     Running::start(cmd, None)
 }
 
+/// A producer peer (`role`: "produce" or "produce-in-place") that sends `count` records of at
+/// most `max_len` bytes into the ring `name`, once it has attached.
+fn producer(role: &str, name: &str, count: u64, max_len: usize) -> Running {
+    let vars = [
+        ("IPT_RING_COUNT", count.to_string()),
+        ("IPT_RING_MAX_LEN", max_len.to_string()),
+    ];
+    let mut producer = peer(role, name, &vars);
+    producer.wait_for_stderr("peer: attached", WATCHDOG);
+    producer
+}
+
 fn env_num(key: &str) -> u64 {
     std::env::var(key)
         .ok()
@@ -175,15 +187,7 @@ fn wraps_around_intact(role: &str, slot_size: usize, count: u64) {
     let (name, file) = unique_ring();
     let ring = Ring::create(&name, slot_size, 3, cli::DEFAULT_MODE).expect("create");
     let mut rx = Consumer::new(ring).expect("consumer");
-    let mut producer = peer(
-        role,
-        &name,
-        &[
-            ("IPT_RING_COUNT", count.to_string()),
-            ("IPT_RING_MAX_LEN", slot_size.to_string()),
-        ],
-    );
-    producer.wait_for_stderr("peer: attached", WATCHDOG);
+    let producer = producer(role, &name, count, slot_size);
     receive_all(&mut rx, count);
     producer.finish(WATCHDOG).assert_code(0).assert_no_panic();
     drop(rx);
@@ -331,15 +335,7 @@ fn a_full_ring_puts_the_producer_to_sleep_then_it_continues() {
     let mut rx = Consumer::new(Ring::create(&name, 64, 4, cli::DEFAULT_MODE).expect("create"))
         .expect("consumer");
     let count = 50;
-    let mut producer = peer(
-        "produce",
-        &name,
-        &[
-            ("IPT_RING_COUNT", count.to_string()),
-            ("IPT_RING_MAX_LEN", "64".into()),
-        ],
-    );
-    producer.wait_for_stderr("peer: attached", WATCHDOG);
+    let producer = producer("produce", &name, count, 64);
     // Nobody reads yet: the producer fills the 4 slots, spins, then sleeps on its futex.
     let deadline = Instant::now() + WATCHDOG;
     while !(rx.ring().pending() == 4 && rx.producer_is_sleeping()) {
@@ -399,15 +395,7 @@ fn a_killed_producer_is_reported_within_a_second() {
     let (name, file) = unique_ring();
     let mut rx = Consumer::new(Ring::create(&name, 64, 8, cli::DEFAULT_MODE).expect("create"))
         .expect("consumer");
-    let mut producer = peer(
-        "produce-then-hang",
-        &name,
-        &[
-            ("IPT_RING_COUNT", "5".into()),
-            ("IPT_RING_MAX_LEN", "64".into()),
-        ],
-    );
-    producer.wait_for_stderr("peer: attached", WATCHDOG);
+    let producer = producer("produce-then-hang", &name, 5, 64);
     let mut buf = Vec::new();
     for seq in 1..=5 {
         assert!(rx.recv(&mut buf).expect("recv"));
@@ -464,15 +452,7 @@ fn two_million_records_arrive_intact() {
     let mut rx = Consumer::new(Ring::create(&name, 64, 256, cli::DEFAULT_MODE).expect("create"))
         .expect("consumer");
     let count = 2_000_000;
-    let mut producer = peer(
-        "produce",
-        &name,
-        &[
-            ("IPT_RING_COUNT", count.to_string()),
-            ("IPT_RING_MAX_LEN", "64".into()),
-        ],
-    );
-    producer.wait_for_stderr("peer: attached", WATCHDOG);
+    let producer = producer("produce", &name, count, 64);
     receive_all(&mut rx, count);
     producer.finish(WATCHDOG).assert_code(0).assert_no_panic();
     drop(rx);
