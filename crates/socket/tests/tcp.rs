@@ -190,13 +190,7 @@ fn ctrl_c_on_the_server_with_clients_connected() {
     ];
     server.signal(Signal::SIGINT);
     let done = server.finish(AFTER_SIGINT);
-    done.assert_code(130).assert_no_panic();
-    assert!(
-        done.stderr
-            .contains("socket-server: interrupted: stopped cleanly"),
-        "{}",
-        done.stderr
-    );
+    done.assert_stopped_cleanly("socket-server");
     assert_eq!(client_summaries(&done.stdout).len(), 2, "{}", done.stdout);
     assert!(
         done.last_line().starts_with("summary: received="),
@@ -226,13 +220,7 @@ fn ctrl_c_on_a_client_stops_it_cleanly() {
     let client = start_client(&["--port", &port, "--count", "100000000"]);
     client.signal(Signal::SIGINT);
     let done = client.finish(AFTER_SIGINT);
-    done.assert_code(130).assert_no_panic();
-    assert!(
-        done.stderr
-            .contains("socket-client: interrupted: stopped cleanly"),
-        "{}",
-        done.stderr
-    );
+    done.assert_stopped_cleanly("socket-client");
     // The server saw the client go between two frames: no End, nothing lost, nothing corrupt.
     let done = server.finish(WATCHDOG);
     done.assert_code(0).assert_no_panic();

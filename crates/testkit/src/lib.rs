@@ -60,6 +60,26 @@ impl Finished {
         self
     }
 
+    /// Panics unless `program` was stopped by Ctrl-C or SIGTERM the way every program of the
+    /// workspace stops: exit 130, no panic, and its `PROGRAM: interrupted: stopped cleanly` line.
+    #[track_caller]
+    pub fn assert_stopped_cleanly(&self, program: &str) -> &Self {
+        self.assert_code(130).assert_no_panic();
+        let line = format!("{program}: interrupted: stopped cleanly");
+        assert!(self.stderr.contains(&line), "{}", self.stderr);
+        self
+    }
+
+    /// Panics unless the last stdout line is the summary of a receiver that got nothing.
+    #[track_caller]
+    pub fn assert_nothing_received(&self) -> &Self {
+        assert_eq!(
+            self.last_line(),
+            "summary: received=0 lost=0 duplicated=0 reordered=0 corrupt=0"
+        );
+        self
+    }
+
     /// Panics unless stderr holds no panic or backtrace.
     #[track_caller]
     pub fn assert_no_panic(&self) -> &Self {
