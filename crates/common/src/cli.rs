@@ -176,6 +176,29 @@ pub fn parse_size(text: &str) -> Result<usize, String> {
     Ok(size)
 }
 
+/// The longest POSIX IPC name, slash included (mq_overview(7), shm_overview(7): NAME_MAX).
+pub const POSIX_NAME_MAX: usize = 255;
+
+/// Checks a POSIX IPC name (`mq_open`, `shm_open`): a slash, then 1 to 254 bytes with no
+/// other slash and no NUL (255 bytes in all, as mq_overview(7) says).
+pub fn check_posix_name(name: &str) -> Result<(), String> {
+    let body = name.strip_prefix('/').unwrap_or_default();
+    let well_formed = name.starts_with('/')
+        && !body.is_empty()
+        && !body.contains('/')
+        && !body.contains('\0')
+        && name.len() <= POSIX_NAME_MAX;
+    if well_formed {
+        Ok(())
+    } else {
+        Err(format!(
+            "'{name}' is not a POSIX IPC name: use a slash and up to {} more characters, \
+             with no other slash (for example /ipc-pairs)",
+            POSIX_NAME_MAX - 1
+        ))
+    }
+}
+
 /// `--trace`: every program's switch for [`crate::trace`] (each system call, in C notation,
 /// with its result, on stderr).
 #[derive(Debug, Clone, Args)]
@@ -212,6 +235,16 @@ mod tests {
         assert_eq!("666".parse::<Mode>(), Ok(Mode(0o666)));
         assert!("0800".parse::<Mode>().is_err());
         assert!(Mode(0o666).is_open_to_others() && !Mode(0o600).is_open_to_others());
+    }
+
+    #[test]
+    fn posix_names_are_a_slash_and_one_component() {
+        assert!(check_posix_name("/ipc-pairs").is_ok());
+        assert!(check_posix_name(&format!("/{}", "x".repeat(254))).is_ok());
+        assert!(check_posix_name(&format!("/{}", "x".repeat(255))).is_err());
+        for bad in ["", "/", "no-slash", "/a/b", "/a\0b"] {
+            assert!(check_posix_name(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -1,84 +1,212 @@
-//! The receiver side every `*-receiver` shares: show each text, count everything, print the
-//! `summary:` line last and turn it into the exit code.
-
-use std::io::{self, Write};
+//! The receiver loop every `*-receiver` shares, the mirror image of [`crate::sender`].
+//!
+//! A mechanism supplies an [`Inbox`] (how one message is taken out of its kernel object:
+//! `msgrcv`, `read`, a shared-memory slot, ...); [`run_receiver`] does the rest, the same way
+//! for every pair: opens the inbox, takes messages until every expected End has arrived (the
+//! tutorial's `end`; `--senders N` waits for N), shows each text, counts everything, warns
+//! about what is not a message, removes the kernel object (by dropping the inbox's guard),
+//! and prints the one `summary:` line last, on every exit path: after a failure to open, a
+//! failure mid-way and Ctrl-C too.
 
 use crate::cli::ReceiverArgs;
 use crate::error::{Error, Result};
-use crate::message::{Body, Message};
-use crate::tally::{Summary, Tally};
+use crate::ledger::Ledger;
+use crate::message::Message;
+use crate::{program, signals};
 
-/// Shows and counts the messages of one receiver.
-#[derive(Debug)]
-pub struct Inbox {
-    label: &'static str,
-    expected_ends: u64,
-    order_promised: bool,
-    tally: Tally,
+/// What one [`Inbox::receive`] took out of the kernel object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// A message.
+    Message(Message),
+    /// Something that is not a message (garbage, a truncated record, the other `--wire`
+    /// layout): why, in a few words. It is counted as corrupt and the receiver goes on.
+    Garbled(String),
+    /// Nothing more will come: a drained queue, a server whose clients are all done.
+    Closed,
 }
 
-impl Inbox {
-    /// An inbox that prints texts as `{label}{text}` (e.g. `You wrote: `) and is done after
-    /// `--senders N` End messages.
+/// Where a receiver takes each message from: one implementation per mechanism.
+pub trait Inbox {
+    /// Takes the next message out of the kernel object, waiting for it (C: `msgrcv`, `read`,
+    /// `P(FULL)` and a copy out of the slot, ...). A stop (Ctrl-C) is `Err(interrupted)`.
+    fn receive(&mut self) -> Result<Delivery>;
+
+    /// The raw path (ipc-bench): the next record's bytes as they are, into `buf`. A byte
+    /// stream has no records: it reads exactly `buf.len()` bytes.
+    fn receive_bytes(&mut self, buf: &mut Vec<u8>) -> Result<()> {
+        let _ = buf;
+        Err(Error::new(
+            "receiving raw bytes",
+            "this mechanism carries no bytes of its own",
+        ))
+    }
+
+    /// Where the last message came from, shown before its text (a server's client); `None`
+    /// for mechanisms with one kind of sender.
+    fn origin(&self) -> Option<&str> {
+        None
+    }
+
+    /// Called once after the last message, before the inbox is dropped: a place for a closing
+    /// note on stderr (`the queue is empty`, how often the ring slept).
+    fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// How a receiver shows its texts and when it is done.
+#[derive(Debug, Clone, Copy)]
+pub struct Receiving {
+    label: &'static str,
+    until: Until,
+    order_promised: bool,
+}
+
+/// When the receive loop ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Until {
+    /// After N distinct End messages (`--senders N`, 1 by default), or when the inbox closes.
+    Ends(u64),
+    /// When the inbox says [`Delivery::Closed`] (a drain, a server with `--clients N`).
+    Closed,
+}
+
+impl Receiving {
+    /// Texts shown as `{label}{text}` (the tutorial's wording, e.g. `You wrote: `), done after
+    /// `--senders N` Ends.
     pub fn new(label: &'static str, args: &ReceiverArgs) -> Self {
-        Inbox {
+        Receiving {
             label,
-            expected_ends: args.senders,
+            until: Until::Ends(args.senders),
             order_promised: true,
-            tally: Tally::new(),
         }
     }
 
-    /// For mechanisms that do not promise order (UDP, message types taken out of order):
-    /// reordered messages are counted but do not fail the run.
+    /// Done when the inbox closes, not at End.
+    #[must_use]
+    pub fn until_closed(mut self) -> Self {
+        self.until = Until::Closed;
+        self
+    }
+
+    /// Reordered messages are counted but do not fail the run (UDP, message types or
+    /// priorities taken out of order).
     #[must_use]
     pub fn order_not_promised(mut self) -> Self {
         self.order_promised = false;
         self
     }
 
-    /// Records one message and shows it if it is a text. Returns true once every expected
-    /// End has arrived.
-    pub fn take(&mut self, msg: &Message) -> Result<bool> {
-        self.tally.record(msg);
-        if let Body::Text(text) = &msg.body {
-            // Lock stdout per line, not for the inbox's life: a server may run one inbox per
-            // client thread, and whole lines must not interleave.
-            writeln!(io::stdout().lock(), "{}{text}", self.label)
-                .map_err(|err| Error::io("writing to standard output", &err))?;
+    /// When the loop ends.
+    pub fn until(&self) -> Until {
+        self.until
+    }
+}
+
+/// Opens the inbox with `open`, receives until done, and prints the summary line last.
+///
+/// `open` creates or finds the kernel object and prints the ready line; if it fails, the
+/// summary (all zeros) is still printed before the error. The inbox is dropped (its guard
+/// removes what it owns: `msgctl(IPC_RMID)`, `unlink`, ...) before the summary line, so that
+/// what the guard says on stderr comes before it.
+pub fn run_receiver<I: Inbox>(how: Receiving, open: impl FnOnce() -> Result<I>) -> Result<()> {
+    let mut ledger = Ledger::new(how.label);
+    if !how.order_promised {
+        ledger = ledger.order_not_promised();
+    }
+    let outcome = open().and_then(|mut inbox| {
+        let received = receive_all(&mut inbox, &mut ledger, how.until);
+        received.and_then(|()| inbox.finish())
+        // `inbox` is dropped here, before the summary.
+    });
+    ledger.finish(outcome)
+}
+
+/// Takes messages into `ledger` until done.
+fn receive_all(inbox: &mut impl Inbox, ledger: &mut Ledger, until: Until) -> Result<()> {
+    loop {
+        signals::check()?;
+        match inbox.receive()? {
+            Delivery::Message(msg) => {
+                let first_end = ledger.take(&msg, inbox.origin())?;
+                if first_end && until == Until::Ends(ledger.ends()) {
+                    return Ok(());
+                }
+            }
+            Delivery::Garbled(why) => {
+                eprintln!("{}: warning: {why}", program::name());
+                ledger.take_garbled();
+            }
+            Delivery::Closed => return Ok(()),
         }
-        Ok(self.is_done())
     }
+}
 
-    /// True once every expected End has arrived.
-    pub fn is_done(&self) -> bool {
-        self.tally.ends() >= self.expected_ends
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    /// The counts so far.
-    pub fn summary(&self) -> Summary {
-        self.tally.summary()
-    }
+    /// An inbox that hands out what it was given, then closes.
+    struct Given(std::vec::IntoIter<Delivery>);
 
-    /// Prints the summary line (always, also after a failure or Ctrl-C), then returns the
-    /// outcome: the failure if there was one, else an error when anything was lost,
-    /// duplicated, corrupt or (where order is promised) reordered.
-    pub fn finish(self, outcome: Result<()>) -> Result<()> {
-        let summary = self.tally.summary();
-        let mut out = io::stdout().lock();
-        let _ = writeln!(out, "{summary}");
-        let _ = out.flush();
-        outcome?;
-        if summary.is_clean(self.order_promised) {
-            Ok(())
-        } else {
-            Err(Error::new(
-                "checking what arrived",
-                format!(
-                    "lost={} duplicated={} reordered={} corrupt={}",
-                    summary.lost, summary.duplicated, summary.reordered, summary.corrupt
-                ),
-            ))
+    impl Inbox for Given {
+        fn receive(&mut self) -> Result<Delivery> {
+            Ok(self.0.next().unwrap_or(Delivery::Closed))
         }
+    }
+
+    fn given(deliveries: Vec<Delivery>) -> Result<Given> {
+        Ok(Given(deliveries.into_iter()))
+    }
+
+    fn args(senders: u64) -> ReceiverArgs {
+        ReceiverArgs { senders }
+    }
+
+    #[test]
+    fn it_stops_at_the_expected_end_and_leaves_the_rest() {
+        let mut rest = None;
+        let outcome = run_receiver(Receiving::new("", &args(1)), || {
+            let inbox = given(vec![
+                Delivery::Message(Message::text(1, 1, "a")),
+                Delivery::Message(Message::end(1, 2)),
+                Delivery::Garbled("never reached".into()),
+            ])?;
+            rest = Some(());
+            Ok(inbox)
+        });
+        assert!(outcome.is_ok() && rest.is_some());
+    }
+
+    #[test]
+    fn garbage_is_counted_and_fails_the_verdict_but_the_loop_goes_on() {
+        let outcome = run_receiver(Receiving::new("", &args(1)), || {
+            given(vec![
+                Delivery::Garbled("junk".into()),
+                Delivery::Message(Message::end(1, 1)),
+            ])
+        });
+        let err = outcome.expect_err("corrupt=1 fails");
+        assert!(err.to_string().contains("corrupt=1"), "{err}");
+    }
+
+    #[test]
+    fn a_drain_ends_when_the_inbox_closes() {
+        let outcome = run_receiver(Receiving::new("", &args(1)).until_closed(), || {
+            given(vec![
+                Delivery::Message(Message::end(1, 1)),
+                Delivery::Message(Message::end(2, 1)),
+            ])
+        });
+        assert!(outcome.is_ok());
+    }
+
+    #[test]
+    fn a_failure_to_open_is_returned_after_the_summary() {
+        let outcome: Result<()> = run_receiver(Receiving::new("", &args(1)), || {
+            Err::<Given, _>(Error::new("opening", "nothing there"))
+        });
+        assert!(outcome.is_err());
     }
 }

@@ -17,6 +17,22 @@ use crate::wire::MAX_PAYLOAD;
 pub trait Outbox {
     /// Puts one message into the kernel object (msgsnd, write, a shared-memory slot, ...).
     fn send(&mut self, msg: &Message) -> Result<()>;
+
+    /// The raw path (ipc-bench): `bytes` as they are, as one record (a queue message, a slot,
+    /// a datagram) or, on a byte stream, written as they are with no frame.
+    fn send_bytes(&mut self, bytes: &[u8]) -> Result<()> {
+        let _ = bytes;
+        Err(Error::new(
+            "sending raw bytes",
+            "this mechanism carries no bytes of its own",
+        ))
+    }
+
+    /// Pushes out whatever is buffered (a byte stream batches payloads); after End,
+    /// [`run_sender`] calls it, so nothing stays behind.
+    fn flush(&mut self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// What a finished sender did.
@@ -58,6 +74,7 @@ pub fn run_sender(source: &MessageSource, prompt: &str, outbox: &mut impl Outbox
     }
     let end_seq = next();
     outbox.send(&Message::end(sender, end_seq))?;
+    outbox.flush()?;
     Ok(Sent {
         messages: end_seq - 1,
     })

@@ -9,8 +9,10 @@ use std::io::{ErrorKind, Read, Write};
 
 use nix::errno::Errno;
 
+use crate::codec;
 use crate::error::{Error, Result};
 use crate::message::{Body, Message};
+use crate::receiver::{Delivery, Inbox};
 use crate::sender::Outbox;
 use crate::signals;
 use crate::wire;
@@ -83,6 +85,7 @@ impl<W: Write> FrameWriter<W> {
 }
 
 impl<W: Write> Outbox for FrameWriter<W> {
+    /// Encodes `msg` as a frame; texts and End go out at once, payloads in 64 KiB blocks.
     fn send(&mut self, msg: &Message) -> Result<()> {
         let appended = wire::append_frame(msg, &mut self.pending);
         appended.map_err(|err| self.error(err))?;
@@ -91,6 +94,16 @@ impl<W: Write> Outbox for FrameWriter<W> {
         } else {
             self.flush()
         }
+    }
+
+    /// Writes `bytes` as they are, after whatever is buffered: no frame.
+    fn send_bytes(&mut self, bytes: &[u8]) -> Result<()> {
+        self.flush()?;
+        self.out.write_all(bytes).map_err(|err| self.error(err))
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        FrameWriter::flush(self)
     }
 }
 
@@ -193,22 +206,34 @@ impl<R: Read> FrameReader<R> {
     }
 }
 
-/// Reads messages into `inbox` until it is done (every expected End arrived). A stream that
-/// ends before that is an error: the writer went away without its End.
-pub fn receive_all<R: Read>(
-    reader: &mut FrameReader<R>,
-    inbox: &mut crate::receiver::Inbox,
-) -> Result<()> {
-    while let Some(msg) = reader.next_message()? {
-        if inbox.take(&msg)? {
-            return Ok(());
+impl<R: Read> Inbox for FrameReader<R> {
+    /// The next frame's message; [`Delivery::Closed`] when the writer closed the stream
+    /// between two frames. A frame that is too large, truncated or not a Message is an error:
+    /// a byte stream cannot find the next frame after a bad one.
+    fn receive(&mut self) -> Result<Delivery> {
+        match self.next_frame() {
+            Ok(Some(msg)) => Ok(Delivery::Message(msg)),
+            Ok(None) => Ok(Delivery::Closed),
+            Err(wire::WireError::Io(err)) => Err(signals::io_context(err, self.what.clone())),
+            Err(err) => {
+                let pending = &self.buf[self.start..self.end];
+                Err(Error::new(
+                    self.what.clone(),
+                    codec::describe_foreign(pending, &err.to_string()),
+                ))
+            }
         }
     }
-    Err(Error::new(
-        reader.what.clone(),
-        "the stream ended before the sender's End message",
-    )
-    .with_hint("the sender exited early: check its error message"))
+
+    /// Exactly `buf.len()` bytes: what is buffered first, then straight from the stream.
+    fn receive_bytes(&mut self, buf: &mut Vec<u8>) -> Result<()> {
+        let buffered = (self.end - self.start).min(buf.len());
+        buf[..buffered].copy_from_slice(&self.buf[self.start..self.start + buffered]);
+        self.start += buffered;
+        self.input
+            .read_exact(&mut buf[buffered..])
+            .map_err(|err| signals::io_context(err, self.what.clone()))
+    }
 }
 
 #[cfg(test)]

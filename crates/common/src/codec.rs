@@ -1,0 +1,272 @@
+//! `--wire`: which byte layout a program speaks, chosen once, in one place.
+//!
+//! - `--wire bincode` (the default): our [`Message`], encoded by [`crate::wire`] (sender pid,
+//!   sequence number, checksums), so the receiver can count what was lost or damaged;
+//! - `--wire c`: the layout of the tutorial's C programs ([`crate::clayout`]), to talk to them.
+//!
+//! A message-oriented mechanism (a queue message, a shared-memory slot) encodes and decodes
+//! one record with a [`Codec`]; a byte stream (pipe, FIFO, stream socket) picks its framing
+//! with [`crate::stream::StreamInbox`] and [`crate::stream::StreamOutbox`]. Either way, the
+//! choice is made here once, and a receiver that meets the other layout says so.
+
+use std::io::{Read, Write};
+
+use clap::{Args, ValueEnum};
+
+use crate::clayout::{CDecoder, CLayout};
+use crate::error::Result;
+use crate::lines::{CLineReader, CLineWriter};
+use crate::message::Message;
+use crate::receiver::{Delivery, Inbox};
+use crate::sender::Outbox;
+use crate::stream::{FrameReader, FrameWriter};
+use crate::wire;
+
+/// Which byte layout a program speaks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum Wire {
+    /// Ours: bincode Messages (sender pid, sequence number, checksums)
+    #[default]
+    Bincode,
+    /// The tutorial's C programs' layout (c/*.c, described in each crate's README)
+    C,
+}
+
+/// `--wire bincode|c`, flattened into every program that can talk to a C program.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct WireArg {
+    /// Byte layout: ours (bincode Messages, numbered and checked) or the tutorial's C
+    /// programs' (c/*.c; see the crate README), to talk to them
+    #[arg(long, value_enum, default_value_t = Wire::Bincode)]
+    pub wire: Wire,
+}
+
+impl WireArg {
+    /// True for `--wire c`.
+    pub fn is_c(&self) -> bool {
+        self.wire == Wire::C
+    }
+
+    /// The codec for one record of a message-oriented mechanism whose C layout is `layout`.
+    pub fn codec(&self, layout: &'static CLayout) -> Codec {
+        match self.wire {
+            Wire::Bincode => Codec::Bincode,
+            Wire::C => Codec::C(layout.decoder()),
+        }
+    }
+
+    /// The receiving end of a byte stream: length-prefixed frames, or the C layout's lines.
+    /// `what` names the stream in errors (`reading the pipe`).
+    pub fn stream_inbox<R: Read>(
+        &self,
+        input: R,
+        layout: &'static CLayout,
+        what: impl Into<String>,
+    ) -> StreamInbox<R> {
+        match self.wire {
+            Wire::Bincode => StreamInbox::Frames(FrameReader::new(input, what)),
+            Wire::C => StreamInbox::Lines(CLineReader::new(input, layout, what)),
+        }
+    }
+
+    /// The sending end of a byte stream: length-prefixed frames, or the C layout's lines.
+    /// `what` names the stream in errors, `peer_gone` says what EPIPE means there.
+    pub fn stream_outbox<W: Write>(
+        &self,
+        output: W,
+        layout: &'static CLayout,
+        what: impl Into<String>,
+        peer_gone: &'static str,
+    ) -> StreamOutbox<W> {
+        match self.wire {
+            Wire::Bincode => StreamOutbox::Frames(FrameWriter::new(output, what, peer_gone)),
+            Wire::C => StreamOutbox::Lines(CLineWriter::new(output, layout, what, peer_gone)),
+        }
+    }
+}
+
+/// A byte stream read in the layout `--wire` chose.
+#[derive(Debug)]
+pub enum StreamInbox<R: Read> {
+    /// Our length-prefixed Messages.
+    Frames(FrameReader<R>),
+    /// The C programs' text lines.
+    Lines(CLineReader<R>),
+}
+
+impl<R: Read> Inbox for StreamInbox<R> {
+    fn receive(&mut self) -> Result<Delivery> {
+        match self {
+            StreamInbox::Frames(frames) => frames.receive(),
+            StreamInbox::Lines(lines) => lines.receive(),
+        }
+    }
+
+    fn receive_bytes(&mut self, buf: &mut Vec<u8>) -> Result<()> {
+        match self {
+            StreamInbox::Frames(frames) => frames.receive_bytes(buf),
+            StreamInbox::Lines(lines) => lines.receive_bytes(buf),
+        }
+    }
+}
+
+/// A byte stream written in the layout `--wire` chose.
+#[derive(Debug)]
+pub enum StreamOutbox<W: Write> {
+    /// Our length-prefixed Messages.
+    Frames(FrameWriter<W>),
+    /// The C programs' text lines.
+    Lines(CLineWriter<W>),
+}
+
+impl<W: Write> Outbox for StreamOutbox<W> {
+    fn send(&mut self, msg: &Message) -> Result<()> {
+        match self {
+            StreamOutbox::Frames(frames) => frames.send(msg),
+            StreamOutbox::Lines(lines) => lines.send(msg),
+        }
+    }
+
+    fn send_bytes(&mut self, bytes: &[u8]) -> Result<()> {
+        match self {
+            StreamOutbox::Frames(frames) => frames.send_bytes(bytes),
+            StreamOutbox::Lines(lines) => lines.send_bytes(bytes),
+        }
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        match self {
+            StreamOutbox::Frames(frames) => Outbox::flush(frames),
+            StreamOutbox::Lines(lines) => lines.flush(),
+        }
+    }
+}
+
+/// Encodes and decodes one record (a queue message, a slot) in the layout chosen by `--wire`.
+#[derive(Debug, Clone)]
+pub enum Codec {
+    /// Our bincode Messages.
+    Bincode,
+    /// A C program's text buffer; the decoder numbers the texts as they arrive.
+    C(CDecoder),
+}
+
+impl Codec {
+    /// Puts `msg` into `record` (replacing what was there).
+    pub fn encode(&self, msg: &Message, record: &mut Vec<u8>) -> Result<()> {
+        match self {
+            Codec::Bincode => {
+                wire::encode(msg, record).map_err(|err| err.context("encoding a message"))
+            }
+            Codec::C(decoder) => decoder.layout().encode(msg, record),
+        }
+    }
+
+    /// The message in `record`, or what it looks like when it is not one.
+    pub fn decode(&mut self, record: &[u8]) -> Delivery {
+        match self {
+            Codec::Bincode => decode_bincode(record),
+            Codec::C(decoder) => {
+                if looks_like_bincode(record) {
+                    Delivery::Garbled(format!(
+                        "a record that is not C text ({}){}",
+                        decoder.layout().declaration,
+                        bincode_hint(record)
+                    ))
+                } else {
+                    decoder.decode(record)
+                }
+            }
+        }
+    }
+}
+
+/// One of our Messages, or a [`Delivery::Garbled`] that says what the bytes look like.
+pub fn decode_bincode(record: &[u8]) -> Delivery {
+    match wire::decode(record) {
+        Ok(msg) => Delivery::Message(msg),
+        Err(err) => Delivery::Garbled(describe_foreign(record, &err.to_string())),
+    }
+}
+
+/// What a record that is not one of our Messages looks like, for the warning line.
+pub fn describe_foreign(record: &[u8], why: &str) -> String {
+    match c_text_preview(record) {
+        Some(text) => format!(
+            "a C-layout text ({text:?}), not one of our Messages: the sender speaks the C \
+             programs' layout; start this end with --wire c"
+        ),
+        None => format!("{} bytes that are not a Message ({why})", record.len()),
+    }
+}
+
+/// `; it looks like one of our Messages: ...` when `record` decodes as one, else nothing.
+pub fn bincode_hint(record: &[u8]) -> &'static str {
+    if looks_like_bincode(record) {
+        "; it is one of our encoded Messages: the sender speaks --wire bincode; start this end \
+         without --wire c"
+    } else {
+        ""
+    }
+}
+
+/// True when `record` decodes as one of our Messages (a frame's length prefix stripped or not).
+fn looks_like_bincode(record: &[u8]) -> bool {
+    let framed = record.len() > wire::FRAME_HEADER
+        && wire::frame_length(record).ok().flatten() == Some(record.len());
+    wire::decode(record).is_ok() || (framed && wire::decode(&record[wire::FRAME_HEADER..]).is_ok())
+}
+
+/// The text of `record` if it is what a C program sends: printable text (tabs, CR allowed),
+/// then optionally a newline or a NUL and anything after it.
+fn c_text_preview(record: &[u8]) -> Option<String> {
+    let end = record
+        .iter()
+        .position(|&b| b == 0 || b == b'\n')
+        .unwrap_or(record.len());
+    let text = std::str::from_utf8(&record[..end]).ok()?;
+    let printable = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| !c.is_control() || c == '\t' || c == '\r');
+    printable.then(|| text.chars().take(40).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clayout::MSGQ;
+
+    #[test]
+    fn each_codec_round_trips_its_own_records() {
+        let mut record = Vec::new();
+        let mut ours = Codec::Bincode;
+        ours.encode(&Message::text(5, 1, "hi"), &mut record)
+            .expect("encodes");
+        assert!(
+            matches!(ours.decode(&record), Delivery::Message(m) if m == Message::text(5, 1, "hi"))
+        );
+        let mut c = WireArg { wire: Wire::C }.codec(&MSGQ);
+        c.encode(&Message::text(5, 1, "hi"), &mut record)
+            .expect("fits");
+        assert!(
+            matches!(c.decode(&record), Delivery::Message(m) if m == Message::text(0, 1, "hi"))
+        );
+    }
+
+    #[test]
+    fn each_codec_names_the_other_layout() {
+        let mut record = Vec::new();
+        MSGQ.encode(&Message::text(1, 1, "hello"), &mut record)
+            .expect("fits");
+        match Codec::Bincode.decode(&record) {
+            Delivery::Garbled(why) => assert!(why.contains("--wire c"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        wire::encode(&Message::text(1, 1, "hello"), &mut record).expect("encodes");
+        match (WireArg { wire: Wire::C }.codec(&MSGQ)).decode(&record) {
+            Delivery::Garbled(why) => assert!(why.contains("--wire bincode"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
