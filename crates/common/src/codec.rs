@@ -219,7 +219,7 @@ fn looks_like_bincode(record: &[u8]) -> bool {
 
 /// The text of `record` if it is what a C program sends: printable text (tabs, CR allowed),
 /// then optionally a newline or a NUL and anything after it.
-fn c_text_preview(record: &[u8]) -> Option<String> {
+pub fn c_text_preview(record: &[u8]) -> Option<String> {
     let end = record
         .iter()
         .position(|&b| b == 0 || b == b'\n')

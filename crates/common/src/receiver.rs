@@ -66,7 +66,8 @@ pub struct Receiving {
 /// When the receive loop ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Until {
-    /// After N distinct End messages (`--senders N`, 1 by default), or when the inbox closes.
+    /// After N distinct End messages (`--senders N`, 1 by default). An inbox that closes
+    /// before is an error: a sender went away without its End.
     Ends(u64),
     /// When the inbox says [`Delivery::Closed`] (a drain, a server with `--clients N`).
     Closed,
@@ -138,8 +139,27 @@ fn receive_all(inbox: &mut impl Inbox, ledger: &mut Ledger, until: Until) -> Res
                 eprintln!("{}: warning: {why}", program::name());
                 ledger.take_garbled();
             }
-            Delivery::Closed => return Ok(()),
+            Delivery::Closed => return closed(until, ledger.ends()),
         }
+    }
+}
+
+/// The inbox closed: the normal end of a drain, an error while Ends are still missing (the
+/// sender went away without its End, or every sender did).
+fn closed(until: Until, ends: u64) -> Result<()> {
+    match until {
+        Until::Ends(expected) if ends < expected => {
+            let missing = if expected == 1 {
+                "the sender's End message".to_string()
+            } else {
+                format!("the End messages of {} more sender(s)", expected - ends)
+            };
+            Err(
+                Error::new("receiving", format!("the input ended before {missing}"))
+                    .with_hint("the sender exited early: check its error message"),
+            )
+        }
+        _ => Ok(()),
     }
 }
 
@@ -189,6 +209,15 @@ mod tests {
         });
         let err = outcome.expect_err("corrupt=1 fails");
         assert!(err.to_string().contains("corrupt=1"), "{err}");
+    }
+
+    #[test]
+    fn an_inbox_that_closes_before_the_end_is_an_error() {
+        let outcome = run_receiver(Receiving::new("", &args(2)), || {
+            given(vec![Delivery::Message(Message::end(1, 1))])
+        });
+        let err = outcome.expect_err("one End of two");
+        assert!(err.to_string().contains("1 more sender"), "{err}");
     }
 
     #[test]

@@ -215,13 +215,14 @@ impl<R: Read> Inbox for FrameReader<R> {
             Ok(Some(msg)) => Ok(Delivery::Message(msg)),
             Ok(None) => Ok(Delivery::Closed),
             Err(wire::WireError::Io(err)) => Err(signals::io_context(err, self.what.clone())),
-            Err(err) => {
-                let pending = &self.buf[self.start..self.end];
-                Err(Error::new(
+            // Bytes that are C text are named as such (the sender speaks --wire c).
+            Err(err) => match codec::c_text_preview(&self.buf[self.start..self.end]) {
+                Some(_) => Err(Error::new(
                     self.what.clone(),
-                    codec::describe_foreign(pending, &err.to_string()),
-                ))
-            }
+                    codec::describe_foreign(&self.buf[self.start..self.end], &err.to_string()),
+                )),
+                None => Err(err.context(self.what.clone())),
+            },
         }
     }
 

@@ -27,10 +27,11 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{self, TraceArg};
+use ipc_common::cli::TraceArg;
+use ipc_common::program;
 use ipc_common::signals::{self, Interruptible};
 use ipc_common::trace::TracedFd;
-use ipc_common::{error, Error, Result};
+use ipc_common::{Error, Result};
 use ipc_pipe::sys::{fork, Forked};
 use ipc_pipe::ChildGuard;
 
@@ -49,12 +50,11 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args: Args = cli::parse();
-    error::exit_code("pipe-demo", run(&args))
+    // Single-threaded until the fork: each process installs its Ctrl-C handler after it.
+    program::main_before_fork(run)
 }
 
 fn run(args: &Args) -> Result<()> {
-    args.trace.apply();
     let (read_end, write_end) = ipc_pipe::create()?;
     eprintln!("Pipe Created Successfully...");
     eprintln!(
@@ -98,7 +98,7 @@ fn parent(write_end: OwnedFd, mut child: ChildGuard, args: &Args) -> Result<()> 
     eprintln!("Pipe Written Successfully..");
     match child.wait()? {
         0 => Ok(()),
-        // Our own Ctrl-C already makes us exit 130 (error::exit_code); a 130 here means
+        // Our own Ctrl-C already makes us exit 130 (program::main); a 130 here means
         // only the child was stopped, which is its failure, not our interruption.
         130 => Err(Error::new(
             "the child process",

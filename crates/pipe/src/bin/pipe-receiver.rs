@@ -15,12 +15,12 @@ use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{self, ReceiverArgs, TraceArg};
-use ipc_common::receiver::Inbox;
-use ipc_common::signals;
-use ipc_common::stream::{receive_all, FrameReader};
+use ipc_common::cli::{ReceiverArgs, TraceArg};
+use ipc_common::program;
+use ipc_common::receiver::{run_receiver, Receiving};
+use ipc_common::stream::FrameReader;
 use ipc_common::trace::TracedFd;
-use ipc_common::{error, Error, Result};
+use ipc_common::{Error, Result};
 
 /// Read framed messages from a pipe on standard input; print each text and a summary.
 #[derive(Debug, Parser)]
@@ -33,20 +33,17 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args: Args = cli::parse();
-    error::exit_code("pipe-receiver", run(&args))
+    program::main(run)
 }
 
 fn run(args: &Args) -> Result<()> {
-    args.trace.apply();
-    signals::install()?;
-    let stdin = io::stdin();
-    if stdin.is_terminal() {
-        return Err(Error::usage("reading standard input", "it is a terminal, not a pipe")
-            .with_hint("run pipe-sender (it starts pipe-receiver on a pipe), or: pipe-sender --stdout | pipe-receiver"));
-    }
-    let mut pipe = FrameReader::new(TracedFd::new(stdin), "reading the pipe");
-    let mut inbox = Inbox::new("You wrote: ", &args.receiver);
-    let outcome = receive_all(&mut pipe, &mut inbox);
-    inbox.finish(outcome)
+    run_receiver(Receiving::new("You wrote: ", &args.receiver), || {
+        // C: read(fds[0], ...): the pipe is our standard input (dup2 by pipe-sender or a shell).
+        let stdin = io::stdin();
+        if stdin.is_terminal() {
+            return Err(Error::usage("reading standard input", "it is a terminal, not a pipe")
+                .with_hint("run pipe-sender (it starts pipe-receiver on a pipe), or: pipe-sender --stdout | pipe-receiver"));
+        }
+        Ok(FrameReader::new(TracedFd::new(stdin), "reading the pipe"))
+    })
 }

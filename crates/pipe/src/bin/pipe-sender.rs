@@ -20,12 +20,12 @@ use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{self, MessageSource, TraceArg};
+use ipc_common::cli::{MessageSource, TraceArg};
+use ipc_common::program;
 use ipc_common::sender::run_sender;
-use ipc_common::signals;
 use ipc_common::stream::FrameWriter;
 use ipc_common::trace::TracedFd;
-use ipc_common::{error, Error, Result};
+use ipc_common::{Error, Result};
 use ipc_pipe::{sibling_program, ChildGuard};
 
 /// Send messages through an anonymous pipe to pipe-receiver (started as our child).
@@ -45,13 +45,10 @@ struct Args {
 const PROMPT: &str = "Enter some text:";
 
 fn main() -> ExitCode {
-    let args: Args = cli::parse();
-    error::exit_code("pipe-sender", run(&args))
+    program::main(run)
 }
 
 fn run(args: &Args) -> Result<()> {
-    args.trace.apply();
-    signals::install()?;
     if args.stdout {
         return send_to_stdout(&args.source);
     }
@@ -80,7 +77,7 @@ fn run(args: &Args) -> Result<()> {
     }
     match child.wait()? {
         0 => Ok(()),
-        // Our own Ctrl-C already makes us exit 130 (error::exit_code); a 130 here means
+        // Our own Ctrl-C already makes us exit 130 (program::main); a 130 here means
         // only the child was stopped, which is its failure, not our interruption.
         130 => Err(Error::new(
             "pipe-receiver",
