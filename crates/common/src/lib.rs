@@ -14,6 +14,7 @@
 //! - [`signals`]: Ctrl-C and SIGTERM that really wake a blocked call;
 //! - [`creation`]: create exclusively, else open: how each end gets its kernel object;
 //! - [`process`]: is a peer process still alive;
+//! - [`sysvipc`]: the System V objects that exist, read from /proc/sysvipc (what `ipcs` reads);
 //! - [`trace`]: `--trace`, each system call in C notation;
 //! - [`error`]: the error type and the one place that prints it and picks the exit code.
 //!
@@ -35,6 +36,7 @@ pub mod receiver;
 pub mod sender;
 pub mod signals;
 pub mod stream;
+pub mod sysvipc;
 pub mod tally;
 pub mod trace;
 pub mod wire;
