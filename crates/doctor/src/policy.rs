@@ -102,7 +102,7 @@ pub fn judge_sysv(object: &SysvObject, me: u32, unused: bool) -> Verdict {
         Status::Unknown => Verdict::Keep(format!(
             "no process recorded, it may be waiting for its first use: --clean --unused \
              removes it, or ipcrm {} {}",
-            object.kind.ipcrm_flag(),
+            crate::sysv::ipcrm_flag(object.kind),
             object.id
         )),
         _ => Verdict::Keep("a live process uses it".into()),

@@ -9,9 +9,7 @@
 use std::fs;
 use std::path::Path;
 
-use nix::errno::Errno;
-use nix::sys::signal::kill;
-use nix::unistd::Pid;
+use ipc_common::process::is_running;
 
 /// What we know about a recorded pid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,27 +20,12 @@ pub enum Liveness {
     Dead,
 }
 
-/// C: `kill(pid, 0)`, plus /proc/PID/stat to count zombies as dead.
+/// C: `kill(pid, 0)`, plus /proc/PID/stat to count zombies as dead
+/// ([`ipc_common::process::is_running`]).
 pub fn liveness(pid: i32) -> Liveness {
-    if pid <= 0 {
-        return Liveness::Dead;
-    }
-    if let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) {
-        // "PID (COMM) STATE ...": COMM may hold spaces and parentheses, so look after the last ')'.
-        let state = stat
-            .rfind(')')
-            .and_then(|end| stat[end + 1..].split_whitespace().next());
-        return if state == Some("Z") || state == Some("X") {
-            Liveness::Dead
-        } else {
-            Liveness::Alive
-        };
-    }
-    // /proc may hide other users' processes (hidepid): ask the kernel directly. EPERM means
-    // the process exists but belongs to someone else.
-    match kill(Pid::from_raw(pid), None) {
-        Ok(()) | Err(Errno::EPERM) => Liveness::Alive,
-        Err(_) => Liveness::Dead,
+    match u32::try_from(pid) {
+        Ok(pid) if is_running(pid) => Liveness::Alive,
+        _ => Liveness::Dead,
     }
 }
 

@@ -1,60 +1,24 @@
-//! The System V objects that exist, read from /proc/sysvipc/{msg,sem,shm} (what `ipcs` reads).
+//! The System V objects that exist, as ipc-doctor shows them: the rows of /proc/sysvipc (what
+//! `ipcs` reads, parsed by [`ipc_common::sysvipc`]), with whether each recorded pid still runs.
 //!
-//! Each file is a table with a header line naming its columns; we find columns by name, so a
-//! kernel that adds columns does not break us. Keys are printed in decimal (`%d` of a `key_t`),
-//! permissions in octal. A semaphore set's table records no pid, so for those we ask the kernel
-//! with `semctl(GETPID)` per semaphore (see [`crate::sys`]).
+//! A semaphore set's table records no pid, so for those we ask the kernel with
+//! `semctl(GETPID)` per semaphore, and `semctl(GETNCNT/GETZCNT)` for who waits (see
+//! [`crate::sys`]).
 
-use std::collections::HashMap;
-use std::fmt;
-use std::fs;
+use ipc_common::sysvipc::{self, Counts, Row};
+use ipc_common::Result;
 
-use ipc_common::{Context, Result};
+pub use ipc_common::sysvipc::Kind;
 
 use crate::process::{liveness, Liveness};
 use crate::sys;
 
-/// The three kinds of System V object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// A message queue (msgget).
-    Queue,
-    /// A semaphore set (semget).
-    Semaphores,
-    /// A shared memory segment (shmget).
-    Segment,
-}
-
-impl Kind {
-    /// All kinds, in the order we print them.
-    pub const ALL: [Kind; 3] = [Kind::Queue, Kind::Semaphores, Kind::Segment];
-
-    /// The /proc/sysvipc table of this kind.
-    pub fn table(self) -> &'static str {
-        match self {
-            Kind::Queue => "/proc/sysvipc/msg",
-            Kind::Semaphores => "/proc/sysvipc/sem",
-            Kind::Segment => "/proc/sysvipc/shm",
-        }
-    }
-
-    /// The `ipcrm` option that removes one by id (shown in hints).
-    pub fn ipcrm_flag(self) -> &'static str {
-        match self {
-            Kind::Queue => "-q",
-            Kind::Semaphores => "-s",
-            Kind::Segment => "-m",
-        }
-    }
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Kind::Queue => "message queue",
-            Kind::Semaphores => "semaphore set",
-            Kind::Segment => "shared memory segment",
-        })
+/// The `ipcrm` option that removes one object of `kind` by id (shown in hints).
+pub fn ipcrm_flag(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Queue => "-q",
+        Kind::Semaphores => "-s",
+        Kind::Segment => "-m",
     }
 }
 
@@ -94,41 +58,6 @@ impl SysvObject {
     }
 }
 
-/// One parsed table: the column index of each header name, and the data rows.
-struct Table {
-    columns: HashMap<String, usize>,
-    rows: Vec<Vec<String>>,
-}
-
-impl Table {
-    fn parse(text: &str) -> Table {
-        let mut lines = text.lines();
-        let columns = lines
-            .next()
-            .unwrap_or("")
-            .split_whitespace()
-            .enumerate()
-            .map(|(i, name)| (name.to_string(), i))
-            .collect();
-        let rows = lines
-            .map(|line| line.split_whitespace().map(str::to_string).collect())
-            .filter(|row: &Vec<String>| !row.is_empty())
-            .collect();
-        Table { columns, rows }
-    }
-
-    fn field<'a>(&self, row: &'a [String], name: &str) -> Option<&'a str> {
-        self.columns
-            .get(name)
-            .and_then(|&i| row.get(i))
-            .map(String::as_str)
-    }
-
-    fn number<T: std::str::FromStr>(&self, row: &[String], name: &str) -> Option<T> {
-        self.field(row, name).and_then(|text| text.parse().ok())
-    }
-}
-
 fn recorded(role: &str, pid: i32) -> Option<RecordedPid> {
     (pid > 0).then(|| RecordedPid {
         role: role.to_string(),
@@ -137,63 +66,35 @@ fn recorded(role: &str, pid: i32) -> Option<RecordedPid> {
     })
 }
 
-/// Parses the text of one /proc/sysvipc table. Rows that do not parse are skipped.
-pub fn parse(kind: Kind, text: &str) -> Vec<SysvObject> {
-    let table = Table::parse(text);
-    let id_column = match kind {
-        Kind::Queue => "msqid",
-        Kind::Semaphores => "semid",
-        Kind::Segment => "shmid",
-    };
-    let mut objects = Vec::new();
-    for row in &table.rows {
-        let (Some(key), Some(id), Some(perms), Some(uid)) = (
-            table.number::<i32>(row, "key"),
-            table.number::<i32>(row, id_column),
-            table
-                .field(row, "perms")
-                .and_then(|p| u32::from_str_radix(p, 8).ok()),
-            table.number::<u32>(row, "uid"),
-        ) else {
-            continue;
+impl SysvObject {
+    /// The object a /proc/sysvipc row describes, with the liveness of each recorded pid; for a
+    /// semaphore set, what `semctl` adds.
+    pub fn from_row(row: &Row) -> SysvObject {
+        let (count, bytes) = match row.counts {
+            Counts::Queue { qnum, cbytes, .. } => (qnum, cbytes),
+            Counts::Semaphores { nsems } => (nsems, 0),
+            Counts::Segment { nattch, size, .. } => (nattch, size),
         };
-        let pid = |name: &str, role: &str| recorded(role, table.number(row, name).unwrap_or(0));
-        let (count, bytes, pids) = match kind {
-            Kind::Queue => (
-                table.number(row, "qnum").unwrap_or(0),
-                table.number(row, "cbytes").unwrap_or(0),
-                [pid("lspid", "last msgsnd"), pid("lrpid", "last msgrcv")]
-                    .into_iter()
-                    .flatten()
-                    .collect(),
-            ),
-            Kind::Segment => (
-                table.number(row, "nattch").unwrap_or(0),
-                table.number(row, "size").unwrap_or(0),
-                [pid("cpid", "creator"), pid("lpid", "last shmat/shmdt")]
-                    .into_iter()
-                    .flatten()
-                    .collect(),
-            ),
-            Kind::Semaphores => (table.number(row, "nsems").unwrap_or(0), 0, Vec::new()),
-        };
+        let pids = row.pids();
         let mut object = SysvObject {
-            kind,
-            key,
-            id,
-            mode: perms & 0o777,
-            uid,
+            kind: row.kind,
+            key: row.key,
+            id: row.id,
+            mode: row.mode(),
+            uid: row.uid,
             count,
             bytes,
-            pids,
+            pids: pids
+                .iter()
+                .filter_map(|&(role, pid)| recorded(role, pid))
+                .collect(),
             waiters: 0,
         };
-        if kind == Kind::Semaphores {
+        if row.kind == Kind::Semaphores {
             ask_semaphores(&mut object);
         }
-        objects.push(object);
+        object
     }
-    objects
 }
 
 /// Fills in the last semop pid of each semaphore and the number of blocked waiters. Without
@@ -216,8 +117,10 @@ fn ask_semaphores(set: &mut SysvObject) {
 
 /// Reads the table of `kind` now.
 pub fn list(kind: Kind) -> Result<Vec<SysvObject>> {
-    let text = fs::read_to_string(kind.table()).context(format!("reading {}", kind.table()))?;
-    Ok(parse(kind, &text))
+    Ok(sysvipc::list(kind)?
+        .iter()
+        .map(SysvObject::from_row)
+        .collect())
 }
 
 /// Removes one object by id (C: msgctl / semctl / shmctl with IPC_RMID).
@@ -233,13 +136,18 @@ pub fn remove(kind: Kind, id: i32) -> std::result::Result<(), nix::errno::Errno>
 mod tests {
     use super::*;
 
+    fn objects(kind: Kind, text: &str) -> Vec<SysvObject> {
+        sysvipc::parse(kind, text)
+            .iter()
+            .map(SysvObject::from_row)
+            .collect()
+    }
+
     #[test]
-    fn a_queue_row_is_found_by_column_name() {
-        let text = "       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid      stime      rtime      ctime\n\
-                          1234          3   600          22          4     0     0  1000  1000  1000  1000 0 0 0\n";
-        let objects = parse(Kind::Queue, text);
-        assert_eq!(objects.len(), 1);
-        let q = &objects[0];
+    fn a_queue_counts_messages_and_bytes_and_records_no_pid_zero() {
+        let text = "key msqid perms cbytes qnum lspid lrpid uid gid cuid cgid\n\
+                    1234 3 600 22 4 0 0 1000 1000 1000 1000\n";
+        let q = &objects(Kind::Queue, text)[0];
         assert_eq!((q.key, q.id, q.mode, q.uid), (1234, 3, 0o600, 1000));
         assert_eq!((q.count, q.bytes), (4, 22));
         assert!(q.pids.is_empty(), "pid 0 means none recorded");
@@ -247,16 +155,11 @@ mod tests {
     }
 
     #[test]
-    fn segment_flags_above_the_mode_bits_are_dropped_and_negative_keys_parse() {
+    fn a_segment_counts_attaches_and_bytes_and_drops_flags_above_the_mode() {
         let text = "key shmid perms size cpid lpid nattch uid gid cuid cgid\n\
-                    -1 7 1600 1024 0 0 0 0 0 0 0\n\
-                    garbage\n";
-        let objects = parse(Kind::Segment, text);
-        assert_eq!(objects.len(), 1);
-        assert_eq!(
-            (objects[0].key, objects[0].mode, objects[0].bytes),
-            (-1, 0o600, 1024)
-        );
-        assert_eq!(objects[0].key_text(), "-1 (0xffffffff)");
+                    -1 7 1600 1024 0 0 2 0 0 0 0\n";
+        let s = &objects(Kind::Segment, text)[0];
+        assert_eq!((s.mode, s.count, s.bytes), (0o600, 2, 1024));
+        assert_eq!(s.key_text(), "-1 (0xffffffff)");
     }
 }
