@@ -5,7 +5,8 @@
 //!   can wait for a line on stderr (a ready line) with a timeout, send it a signal, and
 //!   [`Running::finish`] waits with a watchdog. Dropping it kills and reaps the child.
 //! - [`unique_key`] and [`unique_path`] give each test its own System V key and /tmp path.
-//! - [`sysv_key_exists`] reads /proc/sysvipc so a test can check it left nothing behind.
+//! - [`sysv_key_exists`] and [`assert_no_sysv_objects`] read /proc/sysvipc (through
+//!   `ipc_common::sysvipc`) so a test can check it left nothing behind.
 //! - [`c_program`] builds c/ once (`make -C c`) and finds one of the tutorial's C programs.
 //! - [`tmux::Tmux`] runs scripts/side-by-side.sh headless in a private tmux server.
 
@@ -20,6 +21,8 @@ use std::sync::OnceLock;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use ipc_common::process::is_alive;
+use ipc_common::sysvipc::{self, Kind};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
@@ -283,23 +286,22 @@ pub fn unique_shm_name(tag: &str) -> (String, PathBuf) {
     )
 }
 
-/// True when a System V object of this kind (`"msg"`, `"sem"` or `"shm"`) exists with `key`.
+/// True when a System V object of this kind (`"msg"`, `"sem"` or `"shm"`: its
+/// /proc/sysvipc table) exists with `key`.
 pub fn sysv_key_exists(kind: &str, key: i32) -> bool {
-    let table = std::fs::read_to_string(format!("/proc/sysvipc/{kind}")).unwrap_or_default();
-    table
-        .lines()
-        .skip(1)
-        .filter_map(|line| line.split_whitespace().next())
-        .any(|first| first.parse::<i64>().ok() == Some(i64::from(key)))
+    Kind::ALL
+        .into_iter()
+        .filter(|k| k.file() == kind)
+        .any(|k| sysvipc::find(k, key).is_some())
 }
 
 /// Panics if any System V object (queue, semaphore set, segment) with `key` is left.
 #[track_caller]
 pub fn assert_no_sysv_objects(key: i32) {
-    for kind in ["msg", "sem", "shm"] {
+    for kind in Kind::ALL {
         assert!(
-            !sysv_key_exists(kind, key),
-            "a System V {kind} object with key {key} (0x{:08x}) was left behind",
+            sysvipc::find(kind, key).is_none(),
+            "a System V {kind} with key {key} (0x{:08x}) was left behind",
             key as u32
         );
     }
@@ -353,5 +355,5 @@ pub fn c_program(name: &str) -> Option<PathBuf> {
 
 /// True while a process with this pid exists (zombies included).
 pub fn process_exists(pid: Pid) -> bool {
-    kill(pid, None).is_ok()
+    u32::try_from(pid.as_raw()).is_ok_and(is_alive)
 }
