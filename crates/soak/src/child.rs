@@ -11,6 +11,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use ipc_common::process::is_running;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
@@ -220,16 +221,10 @@ impl Drop for Proc {
     }
 }
 
-/// True while a process with this pid exists and is not a zombie.
+/// True while a process with this pid exists and is not a zombie
+/// ([`ipc_common::process::is_running`]).
 pub fn alive(pid: Pid) -> bool {
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        // The state is the first field after the command name in parentheses.
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .map(|(_, rest)| !rest.trim_start().starts_with('Z'))
-            .unwrap_or(true),
-        Err(_) => false,
-    }
+    u32::try_from(pid.as_raw()).is_ok_and(is_running)
 }
 
 /// Reaps `pid` if it is a zombie child of ours (we are a subreaper: orphans of the programs we

@@ -2,8 +2,13 @@
 //! lost"), with the real programs as separate processes.
 //!
 //! - [`plan`]: what a round does (mechanism, senders, sizes, fault), drawn from a seed;
-//! - [`round`]: runs one round and checks processes, leftovers, summaries and counts;
-//! - [`mechanism`]: the command lines, limits and kernel objects of each mechanism;
+//! - [`round`]: runs one round (start, supervise, check) and checks processes, leftovers,
+//!   summaries and counts;
+//! - [`mechanism`]: what the harness knows of each mechanism (sizes, ready line, dead peers);
+//! - [`command`]: the command lines of each mechanism's programs;
+//! - [`names`]: the key, path and POSIX name of one round;
+//! - [`limits`]: the kernel's message limits and the largest payload that fits;
+//! - [`leftover`]: what a round may leave behind, found and removed;
 //! - [`child`]: a program under a guard, waited for with deadlines (a hang is counted);
 //! - [`report`]: the totals and the closing table;
 //! - [`rng`]: the seeded generator that makes every round replayable;
@@ -20,8 +25,12 @@
 mod sys;
 
 pub mod child;
+pub mod command;
 pub mod hostile;
+pub mod leftover;
+pub mod limits;
 pub mod mechanism;
+pub mod names;
 pub mod plan;
 pub mod raw;
 pub mod report;

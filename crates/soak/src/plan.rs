@@ -8,13 +8,12 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 
-use crate::mechanism::{Limits, Mech};
+use crate::limits::Limits;
+use crate::mechanism::Mech;
 use crate::rng::Rng;
 
 /// Bytes one round moves at most (count x size), so that a round takes about a second.
 pub const VOLUME_BUDGET: usize = 24 << 20;
-/// Messages one sender sends at most (the ring sends more: `Mech::max_count`).
-pub const MAX_COUNT: u64 = 20_000;
 
 /// Shared-memory layouts a round draws from (`--slots`, `--slot-size`), for the System V
 /// segment and the ring alike; 64 bytes is the smallest slot either accepts.

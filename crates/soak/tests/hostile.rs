@@ -315,7 +315,7 @@ fn msgq_receiver_refuses_1500_hostile_posix_messages() {
         let _ = mq_unlink(name.as_str()); // the receiver keeps a queue it could not empty
     }
     assert!(
-        !ipc_soak::mechanism::posix_queue_exists(&name),
+        !ipc_soak::leftover::posix_queue_exists(&name),
         "the queue {name} was left behind"
     );
     assert_none(&problems, range.end - range.start);

@@ -118,7 +118,7 @@ fn a_full_posix_queue_holds_two_senders_back_and_loses_nothing() {
     for tx in senders {
         tx.finish(WATCHDOG).assert_code(0);
     }
-    assert!(!ipc_soak::mechanism::posix_queue_exists(&name));
+    assert!(!ipc_soak::leftover::posix_queue_exists(&name));
 }
 
 /// "Maximum resident set size (kbytes): N" from `/usr/bin/time -v`.

@@ -221,7 +221,7 @@ fn a_posix_queue_is_closed_to_other_users_unless_0666() {
         assert!(got.stdout.contains("You wrote: secret"), "{}", got.stdout);
         assert_eq!(got.stdout.contains("injected"), expected == Access::Granted);
         assert!(
-            !ipc_soak::mechanism::posix_queue_exists(&name),
+            !ipc_soak::leftover::posix_queue_exists(&name),
             "{name} left behind"
         );
     }

@@ -16,7 +16,10 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 
 use ipc_soak::child::{Exit, Proc};
-use ipc_soak::mechanism::{leftovers, posix_shm_exists, remove, Leftover, Limits, Mech, Names};
+use ipc_soak::leftover::{leftovers, posix_shm_exists, remove, Leftover};
+use ipc_soak::limits::Limits;
+use ipc_soak::mechanism::Mech;
+use ipc_soak::names::Names;
 use ipc_soak::plan::{Fault, Plan, Target};
 use ipc_soak::round;
 

@@ -29,7 +29,10 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use ipc_soak::mechanism::{leftovers, Limits, Names, KINDS};
+use ipc_soak::leftover::leftovers;
+use ipc_soak::limits::Limits;
+use ipc_soak::mechanism::KINDS;
+use ipc_soak::names::Names;
 use ipc_soak::report::Totals;
 use ipc_soak::rng::Rng;
 use ipc_soak::{bin_dir, missing_programs, plan, round};
