@@ -14,6 +14,8 @@
 //! peak memory read from /proc at the end); each range holds the five families in equal
 //! parts. The five tests run in parallel.
 
+mod support;
+
 use std::fs::OpenOptions;
 use std::io::{ErrorKind, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -26,22 +28,14 @@ use ipc_soak::raw::RawQueue;
 use ipc_testkit::{sysv_key_exists, unique_key, unique_path, Finished, Running};
 use nix::sys::signal::Signal;
 
+use support::program_path as program;
+
 /// The seed of the inputs: fixed, so a failure names an input that can be looked at again.
 const SEED: u64 = 0x5eed_0bad;
 /// Address-space limit of each receiver (prlimit --as).
 const MEMORY: &str = "--as=268435456";
 /// How long one input may take.
 const BOUND: Duration = Duration::from_secs(10);
-
-fn program(name: &str) -> PathBuf {
-    let path = ipc_soak::bin_dir().join(name);
-    assert!(
-        path.is_file(),
-        "{} is missing: build the programs first (cargo build --workspace --bins)",
-        path.display()
-    );
-    path
-}
 
 /// `prlimit --as=256MiB PROGRAM ARGS...` with stdin from /dev/null.
 fn limited(name: &str, args: &[&str]) -> Command {

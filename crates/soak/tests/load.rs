@@ -9,37 +9,24 @@
 //! IPC_BIN=$PWD/target/release cargo test -p ipc-soak --test load -- --ignored --nocapture
 //! ```
 
+mod support;
+
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use ipc_common::sysvipc::{self, Counts, Kind};
 use ipc_testkit::{
     assert_gone, assert_no_sysv_objects, unique_key, unique_path, Running, WATCHDOG,
 };
 
-fn program(name: &str) -> Command {
-    let path = ipc_soak::bin_dir().join(name);
-    assert!(
-        path.is_file(),
-        "{} is missing: cargo build --workspace --bins",
-        path.display()
-    );
-    let mut cmd = Command::new(path);
-    cmd.stdin(Stdio::null());
-    cmd
-}
+use support::program;
 
 /// Messages and bytes in the System V queue with `key`, from /proc/sysvipc/msg.
 fn queue_contents(key: i32) -> Option<(u64, u64)> {
-    let table = std::fs::read_to_string("/proc/sysvipc/msg").ok()?;
-    let header: Vec<&str> = table.lines().next()?.split_whitespace().collect();
-    let column = |name: &str| header.iter().position(|h| *h == name);
-    let (cbytes, qnum) = (column("cbytes")?, column("qnum")?);
-    table.lines().skip(1).find_map(|line| {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        (fields.first()?.parse::<i64>().ok()? == i64::from(key))
-            .then(|| Some((fields[qnum].parse().ok()?, fields[cbytes].parse().ok()?)))
-            .flatten()
-    })
+    match sysvipc::find(Kind::Queue, key)?.counts {
+        Counts::Queue { qnum, cbytes, .. } => Some((qnum, cbytes)),
+        _ => None,
+    }
 }
 
 #[test]

@@ -8,6 +8,8 @@
 //! with /usr/bin/python3). Not root, or no setpriv or /usr/bin/python3: each test prints a
 //! note and passes without checking anything.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -16,6 +18,8 @@ use ipc_common::Message;
 use ipc_testkit::{
     assert_gone, assert_no_sysv_objects, run, unique_key, unique_path, Running, WATCHDOG,
 };
+
+use support::program;
 
 /// Removes, when dropped, whatever a failed test left under its key or POSIX name (a passing
 /// test has already checked that nothing is left). Declared before the processes.
@@ -85,18 +89,6 @@ fn intrude(args: &[&str]) -> Access {
         Some(13) => Access::Refused,
         other => panic!("intruder {args:?} failed otherwise ({other:?}): {said}"),
     }
-}
-
-fn program(name: &str) -> Command {
-    let path = ipc_soak::bin_dir().join(name);
-    assert!(
-        path.is_file(),
-        "{} is missing: cargo build --workspace --bins",
-        path.display()
-    );
-    let mut cmd = Command::new(path);
-    cmd.stdin(Stdio::null());
-    cmd
 }
 
 /// The encoding of one message (what a message-queue message or a FIFO frame carries), hex.

@@ -11,6 +11,8 @@
 //! with SIGKILL after its sender had finished normally. The ring stays in /dev/shm; the
 //! harness must find it (the `PosixShm` leftover) and remove it with `shm_unlink`.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
@@ -35,15 +37,10 @@ fn names(round: u64) -> Names {
 }
 
 fn bin() -> std::path::PathBuf {
-    let bin = ipc_soak::bin_dir();
     for program in ["shm-sender", "shm-receiver"] {
-        assert!(
-            bin.join(program).is_file(),
-            "{} is missing: cargo build --workspace --bins",
-            bin.join(program).display()
-        );
+        support::program_path(program);
     }
-    bin
+    ipc_soak::bin_dir()
 }
 
 /// Runs one ring round with `fault` and asserts the harness found nothing wrong.
