@@ -11,6 +11,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use ipc_common::sysvipc::{self, Counts, Kind};
 use ipc_testkit::{
     assert_gone, assert_no_sysv_objects, run, sysv_key_exists, unique_key, unique_path, Finished,
     Running, WATCHDOG,
@@ -70,11 +71,10 @@ fn entry(out: &Finished, needle: &str) -> String {
 
 /// Messages waiting in the queue with `key` (None: no such queue).
 fn queue_messages(key: i32) -> Option<u64> {
-    let table = fs::read_to_string("/proc/sysvipc/msg").unwrap_or_default();
-    table.lines().skip(1).find_map(|line| {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        (fields.first()?.parse::<i32>().ok()? == key).then(|| fields.get(4)?.parse().ok())?
-    })
+    match sysvipc::find(Kind::Queue, key)?.counts {
+        Counts::Queue { qnum, .. } => Some(qnum),
+        _ => None,
+    }
 }
 
 /// Polls what the kernel shows until `done` (the state itself, not a guessed delay).
