@@ -4,21 +4,56 @@
 //! the server's `Ack` for it before sending the next (stop-and-wait): when the client ends, it
 //! knows exactly how many of its messages the server received.
 //!
+//! With `--wire c` the client speaks c/client.c's protocol instead: one line per message,
+//! `end` last, nothing read back ([`line_writer`]).
+//!
 //! `FrameWriter` keeps generated payloads in its buffer until the buffer is full, to save
 //! system calls. A client that waits for each answer must flush after every message, or it
 //! would wait for an acknowledgement of a message still sitting in its own buffer.
 
+use std::path::Path;
 use std::time::Duration;
 
+use ipc_common::clayout::SOCKET;
 use ipc_common::error::ErrorKind;
+use ipc_common::lines::CLineWriter;
 use ipc_common::message::{Body, Message};
-use ipc_common::sender::Outbox;
+use ipc_common::sender::{Outbox, Sent};
 use ipc_common::stream::{FrameReader, FrameWriter};
-use ipc_common::{Error, Result};
+use ipc_common::{program, Error, Result};
 
-use crate::report::describe;
+use crate::connect::{connect_tcp, connect_unix};
+use crate::report::{describe, print_line};
 use crate::stream::Stream;
 use crate::timed::{TimedReader, TimedWriter};
+
+/// C: `socket` + `connect`: to the Unix socket at `unix` if given, else to `host:port` over
+/// TCP (every address of the host in turn, at most `timeout` each). Says where it connected.
+pub fn connect(host: &str, port: u16, unix: Option<&Path>, timeout: Duration) -> Result<Stream> {
+    let name = program::name();
+    if let Some(path) = unix {
+        let stream = connect_unix(path)?;
+        eprintln!("{name}: connected to {}", path.display());
+        return Ok(stream);
+    }
+    let (stream, addr) = connect_tcp(host, port, timeout)?;
+    match stream.local_addr() {
+        Some(local) => eprintln!("{name}: connected to {addr} from {local}"),
+        None => eprintln!("{name}: connected to {addr}"),
+    }
+    Ok(stream)
+}
+
+/// `--wire c`: client.c's end: each message one line (`write_all(fd, line, len + 1)`), `end`
+/// last, nothing read back. Waits at most `timeout` for room in the socket's send buffer.
+pub fn line_writer(stream: &Stream, timeout: Duration) -> CLineWriter<TimedWriter<'_>> {
+    CLineWriter::new(
+        TimedWriter::new(stream, timeout),
+        &SOCKET,
+        "sending a line",
+        "the server closed the connection",
+    )
+}
 
 /// Sends messages on a connected stream socket and waits for each acknowledgement.
 #[derive(Debug)]
@@ -46,9 +81,10 @@ impl<'a> AckedStream<'a> {
         }
     }
 
-    /// Text and payload messages the server acknowledged so far (the End is not counted).
-    pub fn acknowledged(&self) -> u64 {
-        self.acked
+    /// After the last message: `server acknowledged N messages` on stdout, then `sent`.
+    pub fn finish(&self, sent: Result<Sent>) -> Result<()> {
+        print_line(&format!("server acknowledged {} messages", self.acked))?;
+        sent.map(drop)
     }
 }
 

@@ -10,6 +10,8 @@ use std::net::{SocketAddr, TcpListener};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixListener;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use nix::poll::PollFlags;
 
@@ -18,6 +20,9 @@ use ipc_common::{signals, Context, Error, Result};
 
 use crate::stream::Stream;
 use crate::unix_path::SocketPath;
+
+/// How often a waiting `accept` looks whether it should stop.
+const STOP_CHECK: Duration = Duration::from_millis(100);
 
 /// A listening stream socket, TCP or Unix domain.
 #[derive(Debug)]
@@ -86,11 +91,17 @@ impl Listener {
         }
     }
 
-    /// C: `accept(fd, &addr, &len)`: waits (in `poll`, woken by Ctrl-C) for the next client.
-    /// Unix peers are numbered with `next_unix`.
-    pub fn accept(&self, next_unix: &mut u64) -> Result<(Stream, Peer)> {
+    /// C: `accept(fd, &addr, &len)`: waits (in `poll`, woken by Ctrl-C) for the next client;
+    /// `None` once `stop` is set (looked at every 100 ms). Unix peers are numbered with
+    /// `next_unix`.
+    pub fn accept(&self, next_unix: &mut u64, stop: &AtomicBool) -> Result<Option<(Stream, Peer)>> {
         loop {
-            signals::wait_fd(self.as_fd(), PollFlags::POLLIN, None)?;
+            if stop.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
+            if !signals::wait_fd(self.as_fd(), PollFlags::POLLIN, Some(STOP_CHECK))? {
+                continue;
+            }
             let accepted = match self {
                 Listener::Tcp(listener) => crate::calls::tcp_accept(listener)
                     .map(|(tcp, addr)| (Stream::Tcp(tcp), Peer::Tcp(addr))),
@@ -102,7 +113,7 @@ impl Listener {
                 }
             };
             match accepted {
-                Ok((stream, peer)) => return Ok((stream.prepare()?, peer)),
+                Ok((stream, peer)) => return Ok(Some((stream.prepare()?, peer))),
                 // The client gave up between poll and accept (ECONNABORTED), or another wake-up.
                 Err(err)
                     if matches!(

@@ -1,16 +1,16 @@
-//! What the server shows and counts, per client and in total.
+//! What the server counts per client, beside the total that `run_receiver` keeps.
 //!
-//! Every other receiver of the workspace has one `receiver::Inbox`. A server has many clients
-//! at once, each in its own thread, and must tell their lines apart, so it keeps one
-//! [`ClientTally`] per client: the same `Tally` (lost / duplicated / reordered / corrupt), with
-//! each line prefixed by the client's address and written to stdout as one whole line.
+//! Every receiver of the workspace shows its texts and its one `summary:` line through
+//! `ipc_common::receiver::run_receiver`. A server also tells its clients apart: each client's
+//! texts are shown as `[PEER] You wrote: TEXT` (the inbox's `origin`), and when a client leaves
+//! its own counts are shown as `[PEER] summary: ...` ([`ClientTally`]). At the end one stderr
+//! line says how many clients were served and dropped ([`Served`]).
 
-use std::fmt::Display;
 use std::io::{self, Write};
 
 use ipc_common::message::{Body, Message};
-use ipc_common::tally::{Summary, Tally};
-use ipc_common::{Error, Result};
+use ipc_common::tally::Tally;
+use ipc_common::{program, Error, Result};
 
 /// The tutorial's wording for each text message.
 pub const LABEL: &str = "You wrote: ";
@@ -20,48 +20,68 @@ pub const LABEL: &str = "You wrote: ";
 pub struct ClientTally {
     peer: String,
     tally: Tally,
-    bad_frames: u64,
+    bad_records: u64,
 }
 
 impl ClientTally {
     /// A tally for the client shown as `peer` (its address, or `unix#N`).
-    pub fn new(peer: impl Display) -> Self {
+    pub fn new(peer: impl Into<String>) -> Self {
         ClientTally {
-            peer: peer.to_string(),
+            peer: peer.into(),
             tally: Tally::new(),
-            bad_frames: 0,
+            bad_records: 0,
         }
     }
 
-    /// Records one message; prints `[PEER] You wrote: TEXT` for a text. Returns true for the
-    /// client's (first) End.
-    pub fn take(&mut self, msg: &Message) -> Result<bool> {
-        let first_end = self.tally.record(msg);
-        if let Body::Text(text) = &msg.body {
-            print_line(&format!("[{}] {LABEL}{text}", self.peer))?;
-        }
-        Ok(first_end)
+    /// The client's name, as its lines start: `127.0.0.1:40000`, `unix#1`.
+    pub fn peer(&self) -> &str {
+        &self.peer
     }
 
-    /// Counts a frame or datagram that was not a valid Message (it shows as `corrupt`).
-    pub fn bad_frame(&mut self) {
-        self.bad_frames += 1;
+    /// Counts one message; true for the client's (first) End.
+    pub fn record(&mut self, msg: &Message) -> bool {
+        self.tally.record(msg)
     }
 
-    /// The counts so far.
-    pub fn summary(&self) -> Summary {
+    /// Counts a frame, line or datagram that was not a Message (it shows as `corrupt`).
+    pub fn bad_record(&mut self) {
+        self.bad_records += 1;
+    }
+
+    /// Prints the client's line `[PEER] summary: received=...` on stdout.
+    pub fn report(&self) {
         let mut summary = self.tally.summary();
-        summary.corrupt += self.bad_frames;
-        summary
+        summary.corrupt += self.bad_records;
+        if let Err(err) = print_line(&format!("[{}] {summary}", self.peer)) {
+            eprintln!("{}: warning: {err}", program::name());
+        }
+    }
+}
+
+/// How many clients the server saw, and how many of them it dropped.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Served {
+    /// Clients that connected (stream) or sent anything (UDP).
+    pub clients: u64,
+    /// Clients dropped for a bad frame, a stall or a lost connection.
+    pub dropped: u64,
+}
+
+impl Served {
+    /// Counts one client that is done.
+    pub fn add(&mut self, dropped: bool) {
+        self.clients += 1;
+        self.dropped += u64::from(dropped);
     }
 
-    /// Prints the client's line `[PEER] summary: received=...` and returns its counts.
-    pub fn report(&self) -> Summary {
-        let summary = self.summary();
-        if let Err(err) = print_line(&format!("[{}] {summary}", self.peer)) {
-            eprintln!("socket-server: warning: {err}");
-        }
-        summary
+    /// The closing stderr line: `socket-server: served 3 client(s), 1 dropped`.
+    pub fn announce(&self) {
+        eprintln!(
+            "{}: served {} client(s), {} dropped",
+            program::name(),
+            self.clients,
+            self.dropped
+        );
     }
 }
 
@@ -76,29 +96,11 @@ pub fn describe(msg: &Message) -> String {
     format!("{what} (sender {}, number {})", msg.sender, msg.seq)
 }
 
-/// Writes one whole line to stdout (under its lock, so lines of different clients never mix).
-/// A closed stdout is an error, never a panic as `println!` would give.
+/// Writes one whole line to stdout (under its lock). A closed stdout is an error, never a
+/// panic as `println!` would give.
 pub fn print_line(line: &str) -> Result<()> {
     let mut out = io::stdout().lock();
     writeln!(out, "{line}").map_err(|err| Error::io("writing to standard output", &err))
-}
-
-/// The server's verdict on its total, as `Inbox::finish` gives a receiver's: the outcome of
-/// the run if it failed, else an error when anything was lost, duplicated, corrupt or (where
-/// the transport promises order) reordered.
-pub fn verdict(total: &Summary, order_promised: bool, outcome: Result<()>) -> Result<()> {
-    outcome?;
-    if total.is_clean(order_promised) {
-        Ok(())
-    } else {
-        Err(Error::new(
-            "checking what arrived",
-            format!(
-                "lost={} duplicated={} reordered={} corrupt={}",
-                total.lost, total.duplicated, total.reordered, total.corrupt
-            ),
-        ))
-    }
 }
 
 #[cfg(test)]
@@ -106,20 +108,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn bad_frames_show_as_corrupt() {
-        let mut client = ClientTally::new("127.0.0.1:1");
-        client.take(&Message::payload(1, 1, 16)).expect("counts");
-        client.bad_frame();
-        let summary = client.summary();
-        assert_eq!((summary.received, summary.corrupt), (1, 1));
-        assert!(verdict(&summary, true, Ok(())).is_err());
+    fn the_first_end_finishes_a_client() {
+        let mut client = ClientTally::new("unix#1");
+        assert!(!client.record(&Message::payload(1, 1, 8)));
+        assert!(client.record(&Message::end(1, 2)));
+        assert!(!client.record(&Message::end(1, 2)));
+        assert_eq!(client.peer(), "unix#1");
     }
 
     #[test]
-    fn the_first_end_finishes_a_client() {
-        let mut client = ClientTally::new("unix#1");
-        assert!(!client.take(&Message::payload(1, 1, 8)).expect("counts"));
-        assert!(client.take(&Message::end(1, 2)).expect("counts"));
-        assert!(verdict(&client.summary(), true, Ok(())).is_ok());
+    fn served_counts_the_dropped_ones_too() {
+        let mut served = Served::default();
+        served.add(false);
+        served.add(true);
+        assert_eq!((served.clients, served.dropped), (2, 1));
     }
 }

@@ -93,7 +93,8 @@ impl<'a> TimedReader<'a> {
     }
 
     /// A reader for a stream without frames (`--wire c`): the peer may be silent for as long
-    /// as it likes, also in the middle of a line; only Ctrl-C ends the wait.
+    /// as it likes, also in the middle of a line; only Ctrl-C ends the wait. A NUL byte is an
+    /// `InvalidData` error at once.
     pub fn for_lines(stream: &'a Stream) -> Self {
         TimedReader {
             stream,
@@ -126,7 +127,7 @@ impl Read for TimedReader<'_> {
                 Err(err) => return Err(err),
             };
             let Some(tracker) = &mut self.tracker else {
-                return Ok(n);
+                return not_c_text(&buf[..n]).map(|()| n);
             };
             let was_at_boundary = tracker.at_boundary();
             let completed = tracker.advance(&buf[..n]);
@@ -190,6 +191,19 @@ impl Write for TimedWriter<'_> {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// A line stream (`--wire c`) refuses a NUL byte as soon as it arrives: C text has none, and
+/// a peer that sends one (most likely our own frames, whose length prefix holds zeros) may
+/// never send the newline that would end its "line".
+fn not_c_text(bytes: &[u8]) -> io::Result<()> {
+    if bytes.contains(&0) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "it sent a NUL byte, which is not C text (socket-client sends lines only with --wire c)",
+        ));
+    }
+    Ok(())
 }
 
 /// The text of a timeout error: `the peer stopped in the middle of a frame for 5 s`.

@@ -1,4 +1,4 @@
-//! Datagrams (UDP): one message per datagram, no connection, no promises.
+//! The UDP client: one message per datagram, each acknowledged, no connection, no promises.
 //!
 //! `socket(AF_INET, SOCK_DGRAM, 0)` gives a socket that sends and receives whole datagrams:
 //! one `sendto` is one `recvfrom` at the other end, so no framing is needed, and one encoded
@@ -14,11 +14,11 @@
 //!   address, and lets the kernel report an ICMP "port unreachable" as ECONNREFUSED: that is
 //!   how the client learns that no server is there.
 //!
-//! A datagram holds at most 65,507 bytes (65,535 minus the IPv4 and UDP headers), so the
-//! payload of a message is limited accordingly.
+//! A datagram holds at most 65,507 bytes ([`crate::datagram::MAX_DATAGRAM`]), so the payload of a message is
+//! limited accordingly. The server's end is [`crate::udp_server`].
 
-use std::collections::{BTreeSet, HashMap};
-use std::io::{self, ErrorKind};
+use std::collections::BTreeSet;
+use std::io::ErrorKind;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
@@ -26,135 +26,14 @@ use std::time::{Duration, Instant};
 use nix::poll::PollFlags;
 
 use ipc_common::message::{Body, Message};
-use ipc_common::sender::Outbox;
-use ipc_common::{signals, wire, Context, Error, Result};
+use ipc_common::sender::{Outbox, Sent};
+use ipc_common::{program, signals, wire, Context, Error, Result};
 
 use crate::calls;
 use crate::connect::{host_port, resolve};
-use crate::listener::bind_error;
-use crate::report::{describe, ClientTally};
-use crate::server::{Served, ServerOptions};
+use crate::datagram::{check_size, retry, RECV_BUFFER};
+use crate::report::{describe, print_line};
 use crate::START_SERVER_HINT;
-
-/// The largest UDP payload over IPv4: 65,535 - 20 (IP header) - 8 (UDP header).
-pub const MAX_DATAGRAM: usize = 65_507;
-
-/// The receive buffer: larger than any datagram, so none is ever cut short.
-const RECV_BUFFER: usize = 64 * 1024;
-
-/// C: `socket(AF_INET, SOCK_DGRAM, 0)` + `bind(host:port)`. Non-blocking: we wait in `poll`.
-pub fn bind_server(host: &str, port: u16) -> Result<UdpSocket> {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let socket = calls::udp_bind((host, port)).map_err(|err| bind_error(host, port, &err))?;
-    socket
-        .set_nonblocking(true)
-        .context("making the UDP socket non-blocking")?;
-    Ok(socket)
-}
-
-/// Where clients find a UDP server: `127.0.0.1:9734`.
-pub fn local_name(socket: &UdpSocket) -> String {
-    match socket.local_addr() {
-        Ok(addr) => addr.to_string(),
-        Err(err) => format!("(unknown address: {err})"),
-    }
-}
-
-/// Serves UDP clients until `options.clients` of them have sent their End, or Ctrl-C.
-///
-/// A client is known by its address (IP and port); its End finishes it. A datagram that is not
-/// a valid Message is dropped with one log line and counted as corrupt for its sender.
-pub fn serve(socket: &UdpSocket, options: ServerOptions) -> (Served, Result<()>) {
-    let mut served = Served::default();
-    let mut clients: HashMap<SocketAddr, ClientTally> = HashMap::new();
-    let mut buf = vec![0u8; RECV_BUFFER];
-    let mut reply = Vec::new();
-    let mut finished = 0u64;
-    let server = std::process::id();
-    let outcome = loop {
-        if options.clients.is_some_and(|wanted| finished >= wanted) {
-            break Ok(());
-        }
-        let (len, from) = match recv_from(socket, &mut buf) {
-            Ok(got) => got,
-            Err(err) => break Err(err),
-        };
-        let client = clients.entry(from).or_insert_with(|| {
-            eprintln!("socket-server: first datagram from {from}");
-            ClientTally::new(from)
-        });
-        let msg = match wire::decode(&buf[..len]) {
-            Ok(msg) => msg,
-            Err(err) => {
-                client.bad_frame();
-                eprintln!("socket-server: dropped a datagram of {len} bytes from {from}: {err}");
-                continue;
-            }
-        };
-        let first_end = match client.take(&msg) {
-            Ok(first_end) => first_end,
-            Err(err) => break Err(err),
-        };
-        // C: sendto(fd, &ack, len, 0, &client_addr, addr_len).
-        if let Err(err) = send_ack(socket, &Message::ack(server, msg.seq), from, &mut reply) {
-            eprintln!(
-                "socket-server: could not acknowledge message {} of {from}: {err}",
-                msg.seq
-            );
-        }
-        if first_end {
-            eprintln!("socket-server: {from} finished");
-            if let Some(client) = clients.remove(&from) {
-                served.add(&client.report(), false);
-            }
-            finished += 1;
-        }
-    };
-    for (from, client) in clients {
-        eprintln!("socket-server: {from} sent no End message");
-        served.add(&client.report(), false);
-    }
-    (served, outcome)
-}
-
-/// C: `recvfrom(fd, buf, len, 0, &from, &fromlen)`, after `poll` (wakes on Ctrl-C).
-fn recv_from(socket: &UdpSocket, buf: &mut [u8]) -> Result<(usize, SocketAddr)> {
-    loop {
-        signals::wait_fd(socket.as_fd(), PollFlags::POLLIN, None)?;
-        match calls::recv_from(socket, buf) {
-            Ok(got) => return Ok(got),
-            Err(err) if retry(&err) => {}
-            Err(err) => return Err(Error::io("receiving a datagram", &err)),
-        }
-    }
-}
-
-/// Encodes and sends one acknowledgement, waiting at most a second for room to send it.
-fn send_ack(socket: &UdpSocket, ack: &Message, to: SocketAddr, buf: &mut Vec<u8>) -> Result<()> {
-    wire::encode(ack, buf).map_err(|err| err.context("encoding the acknowledgement"))?;
-    loop {
-        if !signals::wait_fd(
-            socket.as_fd(),
-            PollFlags::POLLOUT,
-            Some(Duration::from_secs(1)),
-        )? {
-            return Err(Error::new(
-                "sending",
-                "the socket's send buffer stayed full for 1 s",
-            ));
-        }
-        match calls::send_to(socket, buf, to) {
-            Ok(_) => return Ok(()),
-            Err(err) if retry(&err) => {}
-            Err(err) => return Err(Error::io("sending", &err)),
-        }
-    }
-}
-
-/// EAGAIN after a wake-up, EINTR: try again.
-fn retry(err: &io::Error) -> bool {
-    matches!(err.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted)
-}
 
 /// How waiting for one acknowledgement ended.
 enum Reply {
@@ -209,24 +88,36 @@ impl UdpClient {
         self.addrs[self.current]
     }
 
-    /// True once the server has answered at least once.
-    pub fn answered(&self) -> bool {
-        self.answered
-    }
-
-    /// Text and payload messages the server acknowledged (late acknowledgements included).
-    pub fn acknowledged(&self) -> u64 {
-        self.acked
-    }
-
-    /// Sequence numbers of the messages whose acknowledgement never came back.
-    pub fn never_acknowledged(&self) -> &BTreeSet<u64> {
-        &self.unacked
-    }
-
-    /// True once the server acknowledged our End.
-    pub fn end_acknowledged(&self) -> bool {
-        self.end_acked
+    /// After the last message: `server acknowledged N messages` on stdout (and how many
+    /// never came back), then the verdict: `sent` if it failed, else an error when an
+    /// acknowledgement (or the End's) did not come back.
+    pub fn finish(&self, sent: Result<Sent>) -> Result<()> {
+        if !self.answered {
+            return sent.map(drop); // no server answered: the error says so, nothing to count
+        }
+        let missing = self.unacked.len();
+        let mut line = format!("server acknowledged {} messages", self.acked);
+        if missing > 0 {
+            line.push_str(&format!(", {missing} never came back"));
+        }
+        print_line(&line)?;
+        sent?;
+        if missing == 0 && self.end_acked {
+            return Ok(());
+        }
+        let end = if self.end_acked {
+            ""
+        } else {
+            " (nor did the End's)"
+        };
+        Err(Error::new(
+            "waiting for acknowledgements",
+            format!(
+                "{missing} acknowledgement(s) did not come back within {} s{end}: UDP does not \
+                 promise delivery",
+                self.timeout.as_secs_f64()
+            ),
+        ))
     }
 
     /// C: `send(fd, buf, len, 0)` on the connected socket. Refused: no server at this address.
@@ -280,10 +171,14 @@ impl UdpClient {
                     }
                 }
                 Ok(other) => eprintln!(
-                    "socket-client: ignored a datagram that is not an acknowledgement: {}",
+                    "{}: ignored a datagram that is not an acknowledgement: {}",
+                    program::name(),
                     describe(&other)
                 ),
-                Err(err) => eprintln!("socket-client: ignored a datagram of {len} bytes: {err}"),
+                Err(err) => eprintln!(
+                    "{}: ignored a datagram of {len} bytes: {err}",
+                    program::name()
+                ),
             }
         }
     }
@@ -316,17 +211,7 @@ impl UdpClient {
 impl Outbox for UdpClient {
     fn send(&mut self, msg: &Message) -> Result<()> {
         wire::encode(msg, &mut self.out).map_err(|err| err.context("encoding a message"))?;
-        if self.out.len() > MAX_DATAGRAM {
-            return Err(Error::usage(
-                format!("sending message {}", msg.seq),
-                format!(
-                    "it encodes to {} bytes, more than one UDP datagram holds ({MAX_DATAGRAM} bytes: \
-                     65535 minus the IP and UDP headers)",
-                    self.out.len()
-                ),
-            )
-            .with_hint("use --size 65000 or less with --udp, or a stream socket (TCP or --unix)"));
-        }
+        check_size(self.out.len(), format!("sending message {}", msg.seq))?;
         loop {
             let reply = if self.transmit()? {
                 self.await_ack(msg.seq)?

@@ -193,8 +193,9 @@ fn a_silent_client_is_not_dropped_in_line_mode_but_an_overlong_line_is() {
         done.stdout
     );
     assert!(
-        done.stderr
-            .contains("a line longer than 4096 bytes, the C programs' char line[4096]"),
+        done.stderr.contains(
+            "a line longer than the C programs' char line[4096] (4096 bytes with its newline)"
+        ),
         "{}",
         done.stderr
     );

@@ -15,6 +15,9 @@
 //!   socket-client --wire c --message hi    # to c/build/server: lines of text, no replies
 //! Other end: `socket-server` (start it first). Both at once: `make demo-socket`.
 //!
+//! Skeleton: parse, connect (`connect`, or a `UdpClient`), announce, send (every sender's
+//! `run_sender` loop), summary (`server acknowledged N messages`).
+//!
 //! Each message waits for the server's acknowledgement before the next one is sent. At the
 //! end stdout shows `server acknowledged N messages` (UDP: and how many never came back).
 //! Exit 0 when every message was acknowledged, 1 on a failure (no server: `connection refused
@@ -32,15 +35,15 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use ipc_common::cli::{self, MessageSource, TraceArg, DEFAULT_PORT};
+use ipc_common::clayout::SOCKET;
+use ipc_common::cli::{MessageSource, TraceArg, DEFAULT_PORT};
+use ipc_common::codec::WireArg;
+use ipc_common::program;
 use ipc_common::sender::run_sender;
-use ipc_common::{error, signals, Error, Result};
-use ipc_socket::client::AckedStream;
-use ipc_socket::connect::{connect_tcp, connect_unix};
-use ipc_socket::cwire::{self, LineWriter, Wire, WireArg};
-use ipc_socket::report::print_line;
+use ipc_common::Result;
+use ipc_socket::client::{connect, line_writer, AckedStream};
 use ipc_socket::udp::UdpClient;
-use ipc_socket::{parse_seconds, Stream, DEFAULT_HOST};
+use ipc_socket::{check_c_transport, parse_seconds, DEFAULT_HOST};
 
 /// Send messages to socket-server over TCP (default), a Unix domain socket or UDP.
 #[derive(Debug, Parser)]
@@ -73,91 +76,44 @@ struct Args {
 const PROMPT: &str = "Enter some text:";
 
 fn main() -> ExitCode {
-    let args: Args = cli::parse();
-    error::exit_code("socket-client", run(&args))
+    program::main(run)
 }
 
 fn run(args: &Args) -> Result<()> {
-    args.trace.apply();
-    signals::install()?;
-    if args.wire.wire == Wire::C {
-        cwire::check_transport(args.unix.is_some(), args.udp)?;
-        cwire::check_source(&args.source)?;
-    }
+    check(args)?;
     if args.udp {
-        return run_udp(args);
+        // C: socket(AF_INET, SOCK_DGRAM, 0), connect; then send/recv per datagram.
+        let mut server = UdpClient::connect(&args.host, args.port, args.timeout)?;
+        eprintln!(
+            "{}: sending datagrams to {}",
+            program::name(),
+            server.server()
+        );
+        let sent = run_sender(&args.source, PROMPT, &mut server);
+        return server.finish(sent);
     }
-    let stream = match &args.unix {
-        Some(path) => {
-            let stream = connect_unix(path)?;
-            eprintln!("socket-client: connected to {}", path.display());
-            stream
-        }
-        None => {
-            let (stream, addr) = connect_tcp(&args.host, args.port, args.timeout)?;
-            match stream.local_addr() {
-                Some(local) => eprintln!("socket-client: connected to {addr} from {local}"),
-                None => eprintln!("socket-client: connected to {addr}"),
-            }
-            stream
-        }
-    };
-    match args.wire.wire {
-        Wire::Bincode => send_all(&stream, args),
-        Wire::C => send_lines(&stream, args),
+    // C: socket, connect; then write and read (the acknowledgement) per message.
+    let stream = connect(&args.host, args.port, args.unix.as_deref(), args.timeout)?;
+    if args.wire.is_c() {
+        let mut server = line_writer(&stream, args.timeout);
+        run_sender(&args.source, PROMPT, &mut server)?;
+        eprintln!(
+            "{}: sent {} line(s) and end; the C protocol has no acknowledgements",
+            program::name(),
+            server.sent()
+        );
+        return Ok(());
     }
-}
-
-/// `--wire c`: client.c's loop: each message one line, `end` last, no replies; then `close`.
-fn send_lines(stream: &Stream, args: &Args) -> Result<()> {
-    let mut server = LineWriter::new(stream, args.timeout);
-    run_sender(&args.source, PROMPT, &mut server)?;
-    eprintln!(
-        "socket-client: sent {} line(s) and end; the C protocol has no acknowledgements",
-        server.sent()
-    );
-    Ok(())
-}
-
-/// The stream part: every message, each acknowledged, then `close` (dropping the stream).
-fn send_all(stream: &Stream, args: &Args) -> Result<()> {
-    let mut server = AckedStream::new(stream, args.timeout);
+    let mut server = AckedStream::new(&stream, args.timeout);
     let sent = run_sender(&args.source, PROMPT, &mut server);
-    print_line(&format!(
-        "server acknowledged {} messages",
-        server.acknowledged()
-    ))?;
-    sent.map(drop)
+    server.finish(sent) // dropping the stream: close(sockfd)
 }
 
-/// The datagram part: every message, each given `--timeout` to be acknowledged.
-fn run_udp(args: &Args) -> Result<()> {
-    let mut server = UdpClient::connect(&args.host, args.port, args.timeout)?;
-    eprintln!("socket-client: sending datagrams to {}", server.server());
-    let sent = run_sender(&args.source, PROMPT, &mut server);
-    let missing = server.never_acknowledged().len();
-    if !server.answered() {
-        return sent.map(drop); // no server answered: the error says so, there is nothing to count
-    }
-    let mut line = format!("server acknowledged {} messages", server.acknowledged());
-    if missing > 0 {
-        line.push_str(&format!(", {missing} never came back"));
-    }
-    print_line(&line)?;
-    sent?;
-    if missing > 0 || !server.end_acknowledged() {
-        let end = if server.end_acknowledged() {
-            ""
-        } else {
-            " (nor did the End's)"
-        };
-        return Err(Error::new(
-            "waiting for acknowledgements",
-            format!(
-                "{missing} acknowledgement(s) did not come back within {} s{end}: UDP does not promise delivery",
-                args.timeout.as_secs_f64()
-            ),
-        ));
+/// Refuses, before connecting, what the C protocol cannot carry (exit 2).
+fn check(args: &Args) -> Result<()> {
+    if args.wire.is_c() {
+        check_c_transport(args.unix.is_some(), args.udp)?;
+        SOCKET.check_source(&args.source)?;
     }
     Ok(())
 }

@@ -17,6 +17,8 @@
 //!   socket-server --wire c                 # for c/build/client: lines of text, no replies
 //! Other end: `socket-client` (`socket-client localhost`). Both at once: `make demo-socket`.
 //!
+//! Skeleton: parse, create the socket (`Listener` or `UdpServer`), announce, receive (every
+//! receiver's `run_receiver` loop over the server's inbox: the messages of all clients), summary.
 //! stderr: the ready line `server waiting on ADDRESS`, then one line per client that connects,
 //! finishes or is dropped. stdout: `[CLIENT] You wrote: TEXT` for each text, a
 //! `[CLIENT] summary: ...` line when a client leaves, and the total `summary:` line last.
@@ -34,12 +36,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use ipc_common::cli::{self, ModeArg, TraceArg, DEFAULT_MODE, DEFAULT_PORT};
-use ipc_common::{error, signals, Error, Result};
-use ipc_socket::cwire::{self, Wire, WireArg};
-use ipc_socket::report::{self, print_line};
-use ipc_socket::server::{self, ServerOptions};
-use ipc_socket::{parse_seconds, udp, Listener, DEFAULT_BIND, DEFAULT_TIMEOUT};
+use ipc_common::cli::{ModeArg, ReceiverArgs, TraceArg, DEFAULT_MODE, DEFAULT_PORT};
+use ipc_common::codec::WireArg;
+use ipc_common::receiver::{run_receiver, Receiving};
+use ipc_common::{program, Error, Result};
+use ipc_socket::report::LABEL;
+use ipc_socket::{check_c_transport, parse_seconds, Listener, ServerInbox, ServerOptions};
+use ipc_socket::{UdpServer, DEFAULT_BIND, DEFAULT_TIMEOUT};
 
 /// Serve socket-client over TCP (default), a Unix domain socket or UDP; many clients at once.
 #[derive(Debug, Parser)]
@@ -74,13 +77,42 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args: Args = cli::parse();
-    error::exit_code("socket-server", run(&args))
+    program::main(run)
 }
 
 fn run(args: &Args) -> Result<()> {
-    args.trace.apply();
-    signals::install()?;
+    check(args)?;
+    // Each client's texts are `[PEER] You wrote: TEXT`; done after --clients N, or at Ctrl-C.
+    let receiving = Receiving::new(LABEL, &ReceiverArgs { senders: 1 }).until_closed();
+    if args.udp {
+        // C: socket(AF_INET, SOCK_DGRAM, 0), bind; then recvfrom/sendto per datagram.
+        return run_receiver(receiving.order_not_promised(), || {
+            let server = UdpServer::bind(&args.bind, args.port, args.clients)?;
+            eprintln!("server waiting on {} (udp)", server.name());
+            Ok(server)
+        });
+    }
+    run_receiver(receiving, || {
+        // C: socket, bind, listen; then accept, read, write per client (one thread each).
+        let listener = match &args.unix {
+            Some(path) => {
+                args.mode.mode.warn_if_open(program::name());
+                Listener::bind_unix(path, args.mode.mode)?
+            }
+            None => Listener::bind_tcp(&args.bind, args.port)?,
+        };
+        eprintln!("server waiting on {}", listener.name());
+        let options = ServerOptions {
+            frame_timeout: args.frame_timeout.unwrap_or(DEFAULT_TIMEOUT),
+            clients: args.clients,
+            wire: args.wire.wire,
+        };
+        ServerInbox::start(listener, options)
+    })
+}
+
+/// Refuses, before any socket exists, what does not go together (exit 2).
+fn check(args: &Args) -> Result<()> {
     if args.unix.is_none() && args.mode.mode != DEFAULT_MODE {
         return Err(
             Error::usage("--mode", "it applies to the socket file of --unix only").with_hint(
@@ -88,8 +120,8 @@ fn run(args: &Args) -> Result<()> {
             ),
         );
     }
-    if args.wire.wire == Wire::C {
-        cwire::check_transport(args.unix.is_some(), args.udp)?;
+    if args.wire.is_c() {
+        check_c_transport(args.unix.is_some(), args.udp)?;
         if args.frame_timeout.is_some() {
             return Err(Error::usage(
                 "--frame-timeout with --wire c",
@@ -98,32 +130,5 @@ fn run(args: &Args) -> Result<()> {
             .with_hint("leave out --frame-timeout"));
         }
     }
-    let options = ServerOptions {
-        frame_timeout: args.frame_timeout.unwrap_or(DEFAULT_TIMEOUT),
-        clients: args.clients,
-        wire: args.wire.wire,
-    };
-    let (served, outcome, order_promised) = if args.udp {
-        let socket = udp::bind_server(&args.bind, args.port)?;
-        eprintln!("server waiting on {} (udp)", udp::local_name(&socket));
-        let (served, outcome) = udp::serve(&socket, options);
-        (served, outcome, false)
-    } else {
-        let listener = match &args.unix {
-            Some(path) => {
-                args.mode.mode.warn_if_open("socket-server");
-                Listener::bind_unix(path, args.mode.mode)?
-            }
-            None => Listener::bind_tcp(&args.bind, args.port)?,
-        };
-        eprintln!("server waiting on {}", listener.name());
-        let (served, outcome) = server::serve(listener, options);
-        (served, outcome, true)
-    };
-    eprintln!(
-        "socket-server: served {} client(s), {} dropped",
-        served.clients, served.dropped
-    );
-    print_line(&served.total.to_string())?;
-    report::verdict(&served.total, order_promised, outcome)
+    Ok(())
 }
