@@ -53,11 +53,12 @@ impl SharedMutex {
     /// Opens the set, creating and initialising it (`MUTEX` = 1, `USERS` = 0) if there is none,
     /// and counts us as a user (`{USERS, +1, SEM_UNDO}`). Call [`confirm`](SharedMutex::confirm)
     /// next.
-    pub fn join(program: &'static str, key: Key, mode: Mode) -> Result<SharedMutex> {
-        let (set, created) = SemSet::open_or_create(program, key, &[1, 0], mode)?;
+    pub fn join(key: Key, mode: Mode) -> Result<SharedMutex> {
+        let opened = SemSet::open_or_create(key, &[1, 0], mode)?;
+        let created = opened.created();
         // Not the owner even if we created it: only the last one out removes the set.
-        let mut set = set;
-        set.set_owner(false);
+        let mut set = opened.into_inner();
+        set.remove_when_done(false);
         set.op([Op::post(USERS).undo()], "joining the users of the lock")?;
         Ok(SharedMutex {
             set,
@@ -118,7 +119,7 @@ impl SharedMutex {
             .set
             .op_timeout(last, Duration::ZERO, "leaving the users of the lock")?
         {
-            self.set.set_owner(true); // the guard removes it (IPC_RMID), lock and all
+            self.set.remove_when_done(true); // the guard removes it (IPC_RMID), lock and all
             return Ok(Left::Removed);
         }
         self.set
@@ -142,7 +143,7 @@ impl Drop for SharedMutex {
             Ok(true) => {
                 let last = [Op::wait(USERS).undo(), Op::zero(USERS).nowait()];
                 if let Ok(true) = self.set.op_cleanup(last, Duration::ZERO) {
-                    self.set.set_owner(true);
+                    self.set.remove_when_done(true);
                     return;
                 }
                 let _ = self.set.op_cleanup([Op::wait(USERS).undo()], LEAVE_WAIT);

@@ -42,7 +42,8 @@ use nix::errno::Errno;
 use nix::libc::{self, c_int};
 
 use ipc_common::cli::{Key, Mode};
-use ipc_common::{signals, Error, Result};
+use ipc_common::creation::{create_or_open, Opened};
+use ipc_common::{program, signals, Error, Result};
 
 use crate::sys::{self, SemBuf, SemId, SemStat};
 
@@ -98,19 +99,13 @@ pub struct SemSet {
     key: Key,
     nsems: u16,
     owner: bool,
-    program: &'static str,
 }
 
 impl SemSet {
     /// C: `semget(key, nsems, IPC_CREAT | IPC_EXCL | mode)`. Creates a new set and returns its
     /// (owning) guard, or `None` when a set with this key already exists. The values are not
     /// initialised yet: call [`initialise`](SemSet::initialise) before anyone uses the set.
-    pub fn create(
-        program: &'static str,
-        key: Key,
-        nsems: u16,
-        mode: Mode,
-    ) -> Result<Option<SemSet>> {
+    pub fn create(key: Key, nsems: u16, mode: Mode) -> Result<Option<SemSet>> {
         let flags = libc::IPC_CREAT | libc::IPC_EXCL | mode.0 as c_int;
         match sys::semget(key.0, c_int::from(nsems), flags) {
             Ok(id) => Ok(Some(SemSet {
@@ -118,7 +113,6 @@ impl SemSet {
                 key,
                 nsems,
                 owner: true,
-                program,
             })),
             Err(Errno::EEXIST) => Ok(None),
             Err(errno) => Err(semget_error(key, nsems, errno)),
@@ -156,8 +150,8 @@ impl SemSet {
     /// C: `semget(key, 0, 0)`: finds an existing set, checks that it has `nsems` semaphores,
     /// and waits (up to 5 seconds) until its creator has initialised it (`sem_otime != 0`).
     /// The guard does not own the set.
-    pub fn open(program: &'static str, key: Key, nsems: u16) -> Result<SemSet> {
-        let set = SemSet::open_as_is(program, key, nsems)?;
+    pub fn open(key: Key, nsems: u16) -> Result<SemSet> {
+        let set = SemSet::open_as_is(key, nsems)?;
         let stat = set.stat()?;
         set.wait_until_initialised(stat)?;
         Ok(set)
@@ -166,7 +160,7 @@ impl SemSet {
     /// Like [`open`](SemSet::open), without waiting for `sem_otime`: for sets made by programs
     /// that do not follow that protocol, such as c/shm_receiver.c (which `SETALL`s its set
     /// before it creates the segment, so a segment found means an initialised set).
-    pub fn open_as_is(program: &'static str, key: Key, nsems: u16) -> Result<SemSet> {
+    pub fn open_as_is(key: Key, nsems: u16) -> Result<SemSet> {
         let id = sys::semget(key.0, 0, 0).map_err(|errno| match errno {
             // No set with this key: the caller adds the hint (who creates it).
             Errno::ENOENT => Error::sys(format!("opening the semaphore set with key {key}"), errno),
@@ -177,7 +171,6 @@ impl SemSet {
             key,
             nsems,
             owner: false,
-            program,
         };
         let stat = set.stat()?;
         if stat.nsems != u64::from(nsems) {
@@ -225,23 +218,24 @@ impl SemSet {
         Ok(())
     }
 
-    /// Creates and initialises the set with `values` if there is none (owning guard, `true`),
-    /// else opens the existing one and waits until it is initialised (not owning, `false`).
-    pub fn open_or_create(
-        program: &'static str,
-        key: Key,
-        values: &[u16],
-        mode: Mode,
-    ) -> Result<(SemSet, bool)> {
+    /// Creates and initialises the set with `values` if there is none (an owning guard,
+    /// [`Opened::Created`]), else opens the existing one and waits until it is initialised (not
+    /// owning, [`Opened::Found`]). A set removed between the two calls is asked for again.
+    pub fn open_or_create(key: Key, values: &[u16], mode: Mode) -> Result<Opened<SemSet>> {
         let nsems = u16::try_from(values.len())
             .map_err(|_| Error::new("creating a semaphore set", "too many semaphores"))?;
-        match SemSet::create(program, key, nsems, mode)? {
-            Some(set) => {
+        let create = || {
+            let set = SemSet::create(key, nsems, mode)?;
+            if let Some(set) = &set {
                 set.initialise(values)?;
-                Ok((set, true))
             }
-            None => Ok((SemSet::open(program, key, nsems)?, false)),
-        }
+            Ok(set)
+        };
+        let open = || match SemSet::open(key, nsems) {
+            Err(err) if err.errno() == Some(Errno::ENOENT) => Ok(None),
+            opened => opened.map(Some),
+        };
+        create_or_open(&format!("the semaphore set with key {key}"), create, open)
     }
 
     /// Performs every operation of `ops` atomically (C: `semop`), waiting as long as needed.
@@ -331,7 +325,7 @@ impl SemSet {
     }
 
     /// Decides whether dropping this guard removes the set (e.g. the last user out takes it).
-    pub fn set_owner(&mut self, owner: bool) {
+    pub fn remove_when_done(&mut self, owner: bool) {
         self.owner = owner;
     }
 
@@ -376,7 +370,7 @@ impl Drop for SemSet {
             Err(Errno::EINVAL | Errno::EIDRM) => {}
             Err(errno) => eprintln!(
                 "{}: warning: could not remove semaphore set key {} id {}: {} (remove it with ipcrm -s {})",
-                self.program,
+                program::name(),
                 self.key,
                 self.id,
                 ipc_common::error::describe_errno(errno),

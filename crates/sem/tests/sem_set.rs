@@ -10,11 +10,11 @@ use ipc_testkit::{assert_no_sysv_objects, sysv_key_exists, unique_key};
 #[test]
 fn open_waits_until_the_creator_has_set_the_values() {
     let key = Key(unique_key());
-    let creator = SemSet::create("test", key, 2, DEFAULT_MODE)
+    let creator = SemSet::create(key, 2, DEFAULT_MODE)
         .expect("semget")
         .expect("a new set");
     let opener = std::thread::spawn(move || {
-        let set = SemSet::open("test", key, 2).expect("opens once initialised");
+        let set = SemSet::open(key, 2).expect("opens once initialised");
         (set.value(0).expect("GETVAL"), set.value(1).expect("GETVAL"))
     });
     // Give the opener time to find the set before it is initialised: without the sem_otime
@@ -31,10 +31,10 @@ fn open_waits_until_the_creator_has_set_the_values() {
 #[test]
 fn a_set_that_is_never_initialised_is_an_error_not_a_hang() {
     let key = Key(unique_key());
-    let creator = SemSet::create("test", key, 1, DEFAULT_MODE)
+    let creator = SemSet::create(key, 1, DEFAULT_MODE)
         .expect("semget")
         .expect("a new set");
-    let err = SemSet::open("test", key, 1).expect_err("never initialised");
+    let err = SemSet::open(key, 1).expect_err("never initialised");
     assert!(err.to_string().contains("not initialised"), "{err}");
     assert!(
         err.hint().is_some_and(|h| h.contains("ipcrm -S")),
@@ -47,10 +47,10 @@ fn a_set_that_is_never_initialised_is_an_error_not_a_hang() {
 #[test]
 fn a_key_holding_a_set_of_another_size_names_both_sizes() {
     let key = Key(unique_key());
-    let (set, created) =
-        SemSet::open_or_create("test", key, &[1, 0], DEFAULT_MODE).expect("creates");
-    assert!(created);
-    let err = SemSet::open("test", key, 3).expect_err("another size");
+    let opened = SemSet::open_or_create(key, &[1, 0], DEFAULT_MODE).expect("creates");
+    assert!(opened.created());
+    let set = opened.into_inner();
+    let err = SemSet::open(key, 3).expect_err("another size");
     assert!(
         err.to_string()
             .contains("it has 2 semaphore(s), and this program needs a set of 3"),
@@ -63,11 +63,14 @@ fn a_key_holding_a_set_of_another_size_names_both_sizes() {
 #[test]
 fn only_the_owner_removes_the_set() {
     let key = Key(unique_key());
-    let (owner, created) =
-        SemSet::open_or_create("test", key, &[1], DEFAULT_MODE).expect("creates");
-    assert!(created && owner.is_owner());
-    let (other, created) = SemSet::open_or_create("test", key, &[1], DEFAULT_MODE).expect("opens");
-    assert!(!created && !other.is_owner());
+    let owner = SemSet::open_or_create(key, &[1], DEFAULT_MODE).expect("creates");
+    assert!(owner.created());
+    let owner = owner.into_inner();
+    assert!(owner.is_owner());
+    let other = SemSet::open_or_create(key, &[1], DEFAULT_MODE).expect("opens");
+    assert!(!other.created());
+    let other = other.into_inner();
+    assert!(!other.is_owner());
     other
         .op([Op::wait(0), Op::post(0)], "P then V")
         .expect("semop");
