@@ -16,7 +16,10 @@
 //! End before a message posted earlier. `ROOM` bounds the counts: a semaphore cannot pass
 //! 32767 (SEMVMX; `semop` would fail with ERANGE), so a fast sender waits instead of failing.
 
+use std::time::Duration;
+
 use ipc_common::cli::{Key, Mode};
+use ipc_common::receiver::{Delivery, Inbox};
 use ipc_common::sender::Outbox;
 use ipc_common::{Error, Message, Result};
 
@@ -33,26 +36,24 @@ pub const ROOM: u16 = 3;
 /// Semaphores in the set.
 pub const NSEMS: u16 = 4;
 
-/// What the receiver took from the set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Taken {
-    /// One message was posted.
-    Message,
-    /// A sender posted its End.
-    End,
-}
-
 /// The receiver's view of the set: creates it, takes posts, removes it when dropped.
+///
+/// The semaphores say neither who posted nor in which order, so the receiver numbers the
+/// messages itself: signal N is message N of one anonymous sender, and each End closes a
+/// sender of its own. The summary can then count what arrived; lost, duplicated and reordered
+/// stay 0 because a counter cannot show them.
 #[derive(Debug)]
 pub struct SignalReceiver {
     set: SemSet,
+    signals: u64,
+    ends: u32,
 }
 
 impl SignalReceiver {
     /// Creates the set (C: `semget(key, 4, IPC_CREAT | IPC_EXCL | mode)` + SETVAL). A set that
     /// already exists under `key` is an error: another receiver, or one left behind.
-    pub fn create(program: &'static str, key: Key, mode: Mode) -> Result<SignalReceiver> {
-        let Some(set) = SemSet::create(program, key, NSEMS, mode)? else {
+    pub fn create(key: Key, mode: Mode) -> Result<SignalReceiver> {
+        let Some(set) = SemSet::create(key, NSEMS, mode)? else {
             return Err(Error::new(
                 format!("creating the semaphore set with key {key}"),
                 "a semaphore set with this key already exists (EEXIST)",
@@ -64,37 +65,45 @@ impl SignalReceiver {
             )));
         };
         set.initialise(&[0, 0, 0, SEMVMX as u16])?;
-        Ok(SignalReceiver { set })
+        Ok(SignalReceiver {
+            set,
+            signals: 0,
+            ends: 0,
+        })
     }
 
-    /// Waits for the next post and says what it was (C: `semop` P on ANY, then a P with
-    /// IPC_NOWAIT on MSGS, else on ENDS, each returning one unit of ROOM).
-    pub fn take(&self) -> Result<Taken> {
-        self.set.op([Op::wait(ANY)], "waiting for a signal")?;
-        let message = [Op::wait(MSGS).nowait(), Op::post(ROOM)];
-        if self.set.op_timeout(
-            message,
-            std::time::Duration::ZERO,
-            "taking a message signal",
-        )? {
-            return Ok(Taken::Message);
-        }
-        let end = [Op::wait(ENDS).nowait(), Op::post(ROOM)];
-        if self
-            .set
-            .op_timeout(end, std::time::Duration::ZERO, "taking an End signal")?
-        {
-            return Ok(Taken::End);
-        }
-        Err(Error::new(
-            "taking a signal",
-            "ANY was posted but neither MSGS nor ENDS was: another program changed the semaphores",
-        ))
+    /// Takes one unit of `kind` if there is one, without waiting (C: `semop` of
+    /// `{kind, -1, IPC_NOWAIT}` and `{ROOM, +1}`).
+    fn take(&self, kind: u16, what: &str) -> Result<bool> {
+        let ops = [Op::wait(kind).nowait(), Op::post(ROOM)];
+        self.set.op_timeout(ops, Duration::ZERO, what)
     }
 
     /// The set (its id and key, for messages).
     pub fn set(&self) -> &SemSet {
         &self.set
+    }
+}
+
+impl Inbox for SignalReceiver {
+    /// Waits for the next post and says what it was (C: `semop` P on ANY, then a P with
+    /// IPC_NOWAIT on MSGS, else on ENDS, each returning one unit of ROOM): a message becomes
+    /// the text `signal N received`, an End the End of anonymous sender number E.
+    fn receive(&mut self) -> Result<Delivery> {
+        self.set.op([Op::wait(ANY)], "waiting for a signal")?;
+        if self.take(MSGS, "taking a message signal")? {
+            self.signals += 1;
+            let text = format!("signal {} received", self.signals);
+            return Ok(Delivery::Message(Message::text(0, self.signals, text)));
+        }
+        if self.take(ENDS, "taking an End signal")? {
+            self.ends += 1;
+            return Ok(Delivery::Message(Message::end(self.ends, 1)));
+        }
+        Err(Error::new(
+            "taking a signal",
+            "ANY was posted but neither MSGS nor ENDS was: another program changed the semaphores",
+        ))
     }
 }
 
@@ -107,8 +116,8 @@ pub struct SignalSender {
 impl SignalSender {
     /// Finds the set the receiver created (C: `semget(key, 0, 0)`) and waits until it is
     /// initialised.
-    pub fn open(program: &'static str, key: Key) -> Result<SignalSender> {
-        let set = SemSet::open(program, key, NSEMS).map_err(|err| {
+    pub fn open(key: Key) -> Result<SignalSender> {
+        let set = SemSet::open(key, NSEMS).map_err(|err| {
             if err.errno() == Some(nix::errno::Errno::ENOENT) {
                 err.with_hint("start sem-receiver first (it creates the set), or run make demo-sem")
             } else {

@@ -25,8 +25,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use ipc_common::cli::{self, KeyArg, ModeArg, TraceArg};
-use ipc_common::{error, signals, Error, Result};
+use ipc_common::cli::{KeyArg, ModeArg, TraceArg};
+use ipc_common::{program, Error, Result};
 use ipc_sem::mutex::{pause, Left, SharedMutex};
 
 /// Enter a critical section guarded by a System V semaphore, printing a character on entry and exit.
@@ -58,14 +58,11 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args: Args = cli::parse();
-    error::exit_code("sem-mutex", run(&args))
+    program::main(run)
 }
 
 fn run(args: &Args) -> Result<()> {
-    args.trace.apply();
-    signals::install()?;
-    args.mode.mode.warn_if_open("sem-mutex");
+    args.mode.mode.warn_if_open(program::name());
     let me = args.character;
     let mutex = join(args)?;
     if args.no_lock {
@@ -113,7 +110,7 @@ fn run(args: &Args) -> Result<()> {
 fn join(args: &Args) -> Result<SharedMutex> {
     let me = args.character;
     for _ in 0..10 {
-        let mutex = SharedMutex::join("sem-mutex", args.key.key, args.mode.mode)?;
+        let mutex = SharedMutex::join(args.key.key, args.mode.mode)?;
         let how = if mutex.created() { "created" } else { "found" };
         eprintln!(
             "sem-mutex {me}: pid {} {how} semaphore set key {} (id {}), ready",

@@ -17,9 +17,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{self, KeyArg, MessageSource, TraceArg};
+use ipc_common::cli::{KeyArg, MessageSource, TraceArg};
 use ipc_common::sender::run_sender;
-use ipc_common::{error, signals, Result};
+use ipc_common::{program, Result};
 use ipc_sem::pair::SignalSender;
 
 /// Post one System V semaphore signal per message to sem-receiver.
@@ -38,18 +38,17 @@ struct Args {
 const PROMPT: &str = "Enter some text:";
 
 fn main() -> ExitCode {
-    let args: Args = cli::parse();
-    error::exit_code("sem-sender", run(&args))
+    program::main(run)
 }
 
+/// Finds the set, posts one signal per message and one for the End (C: `semget`, `semop`).
 fn run(args: &Args) -> Result<()> {
-    args.trace.apply();
-    signals::install()?;
-    let mut sender = SignalSender::open("sem-sender", args.key.key)?;
+    let mut sender = SignalSender::open(args.key.key)?;
+    let set = sender.set();
     eprintln!(
         "sem-sender: found semaphore set key {} (id {})",
-        sender.set().key(),
-        sender.set().id()
+        set.key(),
+        set.id()
     );
     let sent = run_sender(&args.source, PROMPT, &mut sender)?;
     eprintln!("sem-sender: posted {} signal(s) and the End", sent.messages);
