@@ -148,26 +148,37 @@ pub fn unix_accept(
 /// blocking and waits in `poll` at most `timeout`).
 pub fn tcp_connect(to: &SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
     let connected = TcpStream::connect_timeout(to, timeout);
-    if trace::enabled() {
-        match &connected {
-            Ok(stream) => {
-                let fd = stream.as_raw_fd();
-                trace::emit(
-                    &format!(
-                        "socket({}, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP)",
-                        family(to)
-                    ),
-                    &fd.to_string(),
-                );
-                trace::emit(&format!("connect({fd}, {})", addr(to)), "0");
-            }
-            Err(_) => trace::emit(
-                &format!("connect(-1, {})", addr(to)),
-                &result(&connected, |_| String::new()),
-            ),
-        }
-    }
+    let socket = || {
+        format!(
+            "socket({}, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_IP)",
+            family(to)
+        )
+    };
+    trace_connect(&connected, socket, || addr(to));
     connected
+}
+
+/// The trace lines of a std connect: `socket(...)` and `connect(fd, ADDRESS)` when it worked,
+/// else the failed `connect(-1, ADDRESS)`.
+fn trace_connect<S: AsRawFd>(
+    connected: &io::Result<S>,
+    socket: impl FnOnce() -> String,
+    to: impl FnOnce() -> String,
+) {
+    if !trace::enabled() {
+        return;
+    }
+    match connected {
+        Ok(stream) => {
+            let fd = stream.as_raw_fd();
+            trace::emit(&socket(), &fd.to_string());
+            trace::emit(&format!("connect({fd}, {})", to()), "0");
+        }
+        Err(_) => trace::emit(
+            &format!("connect(-1, {})", to()),
+            &result(connected, |_| String::new()),
+        ),
+    }
 }
 
 /// `{sa_family=AF_UNIX, sun_path="/tmp/sock"}, 110`
@@ -178,22 +189,8 @@ fn unix_addr(path: &Path) -> String {
 /// C: `socket(AF_UNIX, SOCK_STREAM, 0)` + `connect(fd, path)`: `UnixStream::connect`.
 pub fn unix_connect(path: &Path) -> io::Result<UnixStream> {
     let connected = UnixStream::connect(path);
-    if trace::enabled() {
-        match &connected {
-            Ok(stream) => {
-                let fd = stream.as_raw_fd();
-                trace::emit(
-                    "socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0)",
-                    &fd.to_string(),
-                );
-                trace::emit(&format!("connect({fd}, {})", unix_addr(path)), "0");
-            }
-            Err(_) => trace::emit(
-                &format!("connect(-1, {})", unix_addr(path)),
-                &result(&connected, |_| String::new()),
-            ),
-        }
-    }
+    let socket = || "socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC, 0)".to_string();
+    trace_connect(&connected, socket, || unix_addr(path));
     connected
 }
 
