@@ -31,14 +31,18 @@ pub const RECV_BUFFER: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct Datagrams {
     socket: UdpSocket,
+    /// The largest record expected: the receive buffer's size.
+    max_record: usize,
     out: Vec<u8>,
     buf: Vec<u8>,
 }
 
 impl Datagrams {
     /// Uses `socket`, bound and connected to its peer (C: `bind` + `connect`), in blocking
-    /// mode; a `recv` that waits longer than `timeout` fails.
-    pub fn new(socket: UdpSocket, timeout: Duration) -> Result<Self> {
+    /// mode; a `recv` that waits longer than `timeout` fails. Records up to `max_record`
+    /// bytes are received whole (at most [`MAX_DATAGRAM`]; a longer datagram is cut short, as
+    /// C's `recv` cuts it): a small bound keeps each `recv`'s buffer small.
+    pub fn new(socket: UdpSocket, max_record: usize, timeout: Duration) -> Result<Self> {
         socket
             .set_nonblocking(false)
             .context("making the UDP socket blocking")?;
@@ -47,6 +51,7 @@ impl Datagrams {
             .context("setting a receive timeout (SO_RCVTIMEO)")?;
         Ok(Datagrams {
             socket,
+            max_record: max_record.min(MAX_DATAGRAM),
             out: Vec::new(),
             buf: Vec::new(),
         })
@@ -84,7 +89,7 @@ impl Inbox for Datagrams {
 
     /// C: `recv(fd, buf, len, 0)`: one whole datagram into `buf`.
     fn receive_bytes(&mut self, buf: &mut Vec<u8>) -> Result<()> {
-        buf.resize(RECV_BUFFER, 0);
+        buf.resize(self.max_record, 0);
         let got = calls::recv(&self.socket, buf).map_err(|err| {
             let what = "receiving a datagram";
             match err.kind() {
@@ -133,8 +138,8 @@ mod tests {
             .expect("connects");
         let timeout = Duration::from_secs(2);
         (
-            Datagrams::new(a, timeout).expect("ready"),
-            Datagrams::new(b, timeout).expect("ready"),
+            Datagrams::new(a, MAX_DATAGRAM, timeout).expect("ready"),
+            Datagrams::new(b, MAX_DATAGRAM, timeout).expect("ready"),
         )
     }
 
