@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use nix::sys::stat::{umask, Mode as UmaskMode};
 
 use ipc_common::cli::Mode;
-use ipc_common::{Context, Error, Result};
+use ipc_common::{program, Context, Error, Result};
 
 /// The bytes of `sun_path` in `struct sockaddr_un`, the trailing NUL included.
 pub const SUN_PATH_MAX: usize = 108;
@@ -85,18 +85,21 @@ impl Drop for SocketPath {
             .is_ok_and(|meta| meta.dev() == self.dev && meta.ino() == self.ino);
         if !ours {
             eprintln!(
-                "socket-server: warning: {} is no longer our socket; leaving it alone",
+                "{}: warning: {} is no longer our socket; leaving it alone",
+                program::name(),
                 self.path.display()
             );
             return;
         }
         match std::fs::remove_file(&self.path) {
             Ok(()) => eprintln!(
-                "socket-server: removed the socket file {}",
+                "{}: removed the socket file {}",
+                program::name(),
                 self.path.display()
             ),
             Err(err) => eprintln!(
-                "socket-server: warning: could not remove {}: {}",
+                "{}: warning: could not remove {}: {}",
+                program::name(),
                 self.path.display(),
                 Error::io("unlink", &err)
             ),
@@ -147,7 +150,10 @@ fn clear_stale(path: &Path) -> Result<()> {
         .with_hint("stop that server first, or choose another --unix path")),
         Err(err) if err.kind() == ErrorKind::ConnectionRefused => {
             std::fs::remove_file(path).context(format!("removing the stale socket {shown}"))?;
-            eprintln!("socket-server: removed a stale socket at {shown} (its server is no longer running)");
+            eprintln!(
+                "{}: removed a stale socket at {shown} (its server is no longer running)",
+                program::name()
+            );
             Ok(())
         }
         Err(err) => Err(Error::io(
