@@ -91,24 +91,6 @@ pub fn open(path: &Path, flags: OFlag, mode: Mode) -> Result<OwnedFd, Errno> {
     result
 }
 
-/// C: `ssize_t write(int fd, const void *buf, size_t count);` (man 2 write)
-pub fn write(fd: &OwnedFd, data: &[u8]) -> Result<usize, Errno> {
-    let result = nix::unistd::write(fd, data);
-    trace::call(
-        || {
-            format!(
-                "write({}, {}, {})",
-                fd.as_raw_fd(),
-                trace::bytes(data),
-                data.len()
-            )
-        },
-        &result,
-        usize::to_string,
-    );
-    result
-}
-
 /// C: `int unlink(const char *path);` (man 2 unlink)
 pub fn unlink(path: &Path) -> Result<(), Errno> {
     let result = nix::unistd::unlink(path);

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use ipc_common::cli::Mode;
-use ipc_common::{signals, Error, Result};
+use ipc_common::{program, signals, Error, Result};
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
 
@@ -40,6 +40,11 @@ const MAX_ATTEMPTS: u32 = 100;
 /// The longest pause between two tries of a writer's `open` while no receiver reads.
 const MAX_RETRY_PAUSE: Duration = Duration::from_millis(50);
 
+/// The tutorial's milestone after `mkfifo` succeeded (stderr).
+pub const CREATED: &str = "Fifo Created Successfully...";
+/// The tutorial's milestone when the FIFO already existed and passed the check (stderr).
+pub const PERMISSIONS_OK: &str = "File Permissions Are OK";
+
 /// Prints one line on stderr and ignores a failure to print (never panics, unlike `eprintln!`).
 pub(crate) fn note(line: std::fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr(), "{line}");
@@ -52,7 +57,6 @@ pub struct Fifo {
     identity: Identity,
     allowed: Mode,
     created: bool,
-    program: &'static str,
 }
 
 /// What [`Fifo::try_open_writer`] found.
@@ -68,10 +72,10 @@ pub enum WriterOpen {
 
 impl Fifo {
     /// Uses the FIFO at `path` if there is one and it passes the check, else creates it with
-    /// exactly `mode` (C: `mkfifo(path, mode)`). `program` prefixes the lines this guard prints.
+    /// exactly `mode` (C: `mkfifo(path, mode)`).
     ///
     /// Two programs may race to create it: whoever loses gets `EEXIST` and checks the winner's.
-    pub fn open_or_create(path: &Path, mode: Mode, program: &'static str) -> Result<Fifo> {
+    pub fn open_or_create(path: &Path, mode: Mode) -> Result<Fifo> {
         let shown = path.display();
         if path.as_os_str().is_empty() {
             return Err(Error::usage("--path", "the path is empty")
@@ -82,7 +86,7 @@ impl Fifo {
             match lstat(path) {
                 Ok(stat) => {
                     let identity = check(path, &stat, mode)?;
-                    return Ok(Fifo::new(path, identity, mode, false, program));
+                    return Ok(Fifo::new(path, identity, mode, false));
                 }
                 Err(Errno::ENOENT) => {}
                 Err(errno) => return Err(Error::sys(format!("checking {shown} (lstat)"), errno)),
@@ -92,7 +96,7 @@ impl Fifo {
                     let stat = lstat(path)
                         .map_err(|e| Error::sys(format!("checking {shown} (lstat)"), e))?;
                     let identity = check(path, &stat, mode)?;
-                    return Ok(Fifo::new(path, identity, mode, true, program));
+                    return Ok(Fifo::new(path, identity, mode, true));
                 }
                 Err(Errno::EEXIST) => continue, // someone else just made it: check theirs
                 Err(errno) => return Err(mkfifo_error(path, errno)),
@@ -104,19 +108,12 @@ impl Fifo {
         ))
     }
 
-    fn new(
-        path: &Path,
-        identity: Identity,
-        allowed: Mode,
-        created: bool,
-        program: &'static str,
-    ) -> Self {
+    fn new(path: &Path, identity: Identity, allowed: Mode, created: bool) -> Self {
         Fifo {
             path: path.to_path_buf(),
             identity,
             allowed,
             created,
-            program,
         }
     }
 
@@ -135,9 +132,19 @@ impl Fifo {
         self.allowed
     }
 
-    /// The program name this guard prefixes its lines with.
-    pub fn program(&self) -> &'static str {
-        self.program
+    /// The tutorial's milestone for this FIFO: `Fifo Created Successfully...` after our
+    /// `mkfifo`, `File Permissions Are OK` for one that was there and passed the check.
+    pub fn milestone(&self) -> &'static str {
+        if self.created {
+            CREATED
+        } else {
+            PERMISSIONS_OK
+        }
+    }
+
+    /// Prints the [`milestone`](Fifo::milestone) on stderr, as both tutorial programs do.
+    pub fn announce(&self) {
+        note(format_args!("{}", self.milestone()));
     }
 
     /// True while `path` still names the FIFO we checked (not removed, not replaced).
@@ -187,7 +194,7 @@ impl Fifo {
                 // receiver or another sender made it. Use that one instead of failing.
                 Err(_) if self.replaced_by_a_checked_fifo() => {
                     self.created = false; // ours is gone: nothing of ours to remove
-                    *self = Fifo::open_or_create(&self.path, self.allowed, self.program)?;
+                    *self = Fifo::open_or_create(&self.path, self.allowed)?;
                     continue;
                 }
                 other => other?,
@@ -195,7 +202,7 @@ impl Fifo {
             match attempt {
                 WriterOpen::Opened(fd) => return Ok(fd),
                 WriterOpen::Vanished => {
-                    *self = Fifo::open_or_create(&self.path, self.allowed, self.program)?;
+                    *self = Fifo::open_or_create(&self.path, self.allowed)?;
                     continue;
                 }
                 WriterOpen::NoReader => {}
@@ -203,7 +210,7 @@ impl Fifo {
             if !announced {
                 note(format_args!(
                     "{}: waiting for a receiver to open {}",
-                    self.program,
+                    program::name(),
                     self.path.display()
                 ));
                 announced = true;
@@ -291,7 +298,7 @@ impl Drop for Fifo {
         if !self.created {
             return;
         }
-        let (program, shown) = (self.program, self.path.display());
+        let (program, shown) = (program::name(), self.path.display());
         match lstat(&self.path) {
             Ok(stat) if Identity::of(&stat) == self.identity => match unlink(&self.path) {
                 Ok(()) => note(format_args!("{program}: removed the FIFO {shown}")),

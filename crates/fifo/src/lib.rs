@@ -14,7 +14,7 @@
 //! | create | `mkfifo("/tmp/my_fifo", 0666)` | [`Fifo::open_or_create`]: `nix::unistd::mkfifo`, mode 0600 |
 //! | open (reader) | `open(path, O_RDONLY)`, blocks until a writer comes | [`Fifo::open_reader`]: `O_RDONLY \| O_NONBLOCK \| O_NOFOLLOW`, then `fstat` |
 //! | open (writer) | `open(path, O_WRONLY)`, blocks until a reader comes | [`Fifo::open_writer`]: `O_WRONLY \| O_NONBLOCK` retried on `ENXIO` |
-//! | use | `write(fd, buf, n)` / `read(fd, buf, n)` | [`FifoWriter`] (one `write` per frame, at most `PIPE_BUF`) / [`receive`] (`FrameReader`) |
+//! | use | `write(fd, buf, n)` / `read(fd, buf, n)` | [`FifoWriter`] (one `write` per message, at most `PIPE_BUF`) / [`FifoReader`] (frames or C lines, `--wire`) |
 //! | close | `close(fd)` | dropping the `OwnedFd`; the reader sees end-of-file after the last writer closes |
 //! | remove | `unlink(path)` (often forgotten) | `Drop` of [`Fifo`], only by the process that created it |
 //!
@@ -32,18 +32,14 @@
 
 #![forbid(unsafe_code)]
 
+pub mod args;
 mod calls;
 pub mod check;
-pub mod cwire;
 pub mod fifo;
 pub mod reader;
 pub mod writer;
 
-pub use fifo::{Fifo, WriterOpen};
-pub use reader::receive;
-pub use writer::{check_fits, FifoWriter, PIPE_BUF};
-
-/// The tutorial's milestone after `mkfifo` succeeded (stderr).
-pub const CREATED: &str = "Fifo Created Successfully...";
-/// The tutorial's milestone when the FIFO already existed and passed the check (stderr).
-pub const PERMISSIONS_OK: &str = "File Permissions Are OK";
+pub use args::WriterArgs;
+pub use fifo::{Fifo, WriterOpen, CREATED, PERMISSIONS_OK};
+pub use reader::FifoReader;
+pub use writer::{check_fits, check_source, FifoWriter, PIPE_BUF};

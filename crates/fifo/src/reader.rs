@@ -1,4 +1,5 @@
-//! The receiver's loop: read frames from the FIFO, across one or many senders.
+//! [`FifoReader`]: the receiver's [`Inbox`], reading one FIFO across one or many senders, in
+//! either `--wire` layout (our frames or the C programs' lines).
 //!
 //! A FIFO gives end-of-file (`read` returns 0) once the *last* writer has closed it. Senders
 //! that overlap in time keep it open between them, but with `--senders N` the next sender may
@@ -17,93 +18,119 @@
 //!   If the FIFO was removed meanwhile (a sender that created it has finished), we find or
 //!   create the one now at the path, as at the start.
 //!
-//! Every frame arrives whole, whichever sender wrote it, because each sender writes a frame
-//! with one atomic `write` (see `writer.rs`).
+//! Every frame (or C line) arrives whole, whichever sender wrote it, because each sender
+//! writes one with a single atomic `write` (see `writer.rs`).
 
 use std::os::fd::OwnedFd;
 
+use ipc_common::clayout::FIFO;
+use ipc_common::codec::{StreamInbox, WireArg};
 use ipc_common::error::ErrorKind;
-use ipc_common::receiver::Inbox;
-use ipc_common::stream::FrameReader;
+use ipc_common::receiver::{Delivery, Inbox};
 use ipc_common::trace::TracedFd;
-use ipc_common::{Error, Result};
+use ipc_common::{program, Error, Result};
 
 use crate::fifo::{note, Fifo};
 
-/// Opens `fifo` for reading and reads messages into `inbox` until every expected End has
-/// arrived, reopening the FIFO whenever all its writers have closed it. Prints
-/// `PROGRAM: waiting for a sender to open PATH` on stderr (the ready line) once the FIFO is
-/// open, and again each time it waits for a new writer.
-pub fn receive(fifo: &mut Fifo, inbox: &mut Inbox) -> Result<()> {
-    let first = reopen(fifo)?;
-    let mut reader = frame_reader(fifo, first);
-    announce(fifo, "");
-    loop {
-        match reader
-            .next_message()
-            .map_err(|err| not_ours_hint(err, fifo))?
-        {
-            Some(msg) => {
-                if inbox.take(&msg)? {
-                    return Ok(());
-                }
+/// The read end of a FIFO, with the [`Fifo`] guard it came from (dropping the reader closes
+/// the descriptor, then removes the FIFO if we created it: C `close(fd)`, `unlink(path)`).
+#[derive(Debug)]
+pub struct FifoReader {
+    input: StreamInbox<TracedFd<OwnedFd>>,
+    fifo: Fifo,
+    wire: WireArg,
+}
+
+impl FifoReader {
+    /// Opens `fifo` for reading (C: `open(path, O_RDONLY)`, here non-blocking: see `fifo.rs`)
+    /// and prints `PROGRAM: waiting for a sender to open PATH` on stderr, the ready line.
+    pub fn open(mut fifo: Fifo, wire: &WireArg) -> Result<FifoReader> {
+        let fd = reopen(&mut fifo)?;
+        let input = wire.stream_inbox(TracedFd::new(fd), &FIFO, what(&fifo));
+        let reader = FifoReader {
+            input,
+            fifo,
+            wire: *wire,
+        };
+        reader.announce("");
+        Ok(reader)
+    }
+
+    /// End-of-file: every writer closed the FIFO before all the Ends we wait for. Opens the
+    /// FIFO again, and only then closes the old read end (by replacing it).
+    fn reopen(&mut self) -> Result<()> {
+        let fresh = TracedFd::new(reopen(&mut self.fifo)?);
+        match &mut self.input {
+            // The C lines carry no numbers: keep counting where we were.
+            StreamInbox::Lines(lines) => lines.reopen(fresh),
+            StreamInbox::Frames(_) => {
+                self.input = self.wire.stream_inbox(fresh, &FIFO, what(&self.fifo));
             }
-            None => {
-                // End-of-file: every writer closed the FIFO before all the Ends we wait for.
-                let fresh = reopen(fifo)?; // the new read end first...
-                reader = frame_reader(fifo, fresh); // ...then the old one is closed here
-                announce(fifo, "every writer closed it; ");
+        }
+        self.announce("every writer closed it; ");
+        Ok(())
+    }
+
+    fn announce(&self, why: &str) {
+        note(format_args!(
+            "{}: {why}waiting for a sender to open {}",
+            program::name(),
+            self.fifo.path().display()
+        ));
+    }
+
+    /// A frame that is too large, truncated or not a Message (no errno behind it) means
+    /// something other than fifo-sender wrote into the FIFO: say so.
+    fn not_ours_hint(&self, err: Error) -> Error {
+        if err.errno().is_some() || err.kind() != ErrorKind::Runtime || err.hint().is_some() {
+            return err;
+        }
+        err.with_hint(format!(
+            "only fifo-sender's messages can be read here; did another program \
+             (e.g. echo text > {}) write into the FIFO?",
+            self.fifo.path().display()
+        ))
+    }
+}
+
+impl Inbox for FifoReader {
+    /// The next message, read through as many reopenings as it takes (C: `read(fd, ...)`).
+    fn receive(&mut self) -> Result<Delivery> {
+        loop {
+            match self.input.receive() {
+                Ok(Delivery::Closed) => self.reopen()?,
+                Ok(delivery) => return Ok(delivery),
+                Err(err) => return Err(self.not_ours_hint(err)),
             }
         }
     }
-}
 
-/// A frame that is too large, truncated or not a Message (no errno behind it) means something
-/// other than fifo-sender wrote into the FIFO: say so.
-fn not_ours_hint(err: Error, fifo: &Fifo) -> Error {
-    if err.errno().is_some() || err.kind() != ErrorKind::Runtime || err.hint().is_some() {
-        return err;
+    /// The raw path (ipc-bench): exactly `buf.len()` bytes, as the common stream reads them.
+    fn receive_bytes(&mut self, buf: &mut Vec<u8>) -> Result<()> {
+        self.input.receive_bytes(buf)
     }
-    err.with_hint(format!(
-        "only fifo-sender's framed messages can be read here; did another program \
-         (e.g. echo text > {}) write into the FIFO?",
-        fifo.path().display()
-    ))
 }
 
-fn announce(fifo: &Fifo, why: &str) {
-    note(format_args!(
-        "{}: {why}waiting for a sender to open {}",
-        fifo.program(),
-        fifo.path().display()
-    ));
-}
-
-fn frame_reader(fifo: &Fifo, fd: OwnedFd) -> FrameReader<TracedFd<OwnedFd>> {
-    FrameReader::new(
-        TracedFd::new(fd),
-        format!("reading {}", fifo.path().display()),
-    )
+/// How errors name the FIFO: `reading /tmp/my_fifo`.
+fn what(fifo: &Fifo) -> String {
+    format!("reading {}", fifo.path().display())
 }
 
 /// Opens the FIFO at the path for reading: the same one if it is still there, else the one
 /// someone made since, or a new one of ours.
-pub(crate) fn reopen(fifo: &mut Fifo) -> Result<OwnedFd> {
+fn reopen(fifo: &mut Fifo) -> Result<OwnedFd> {
     loop {
         if fifo.still_at_path() {
             if let Some(fd) = fifo.open_reader()? {
                 return Ok(fd);
             }
         }
-        let (path, mode, program) = (fifo.path().to_path_buf(), fifo.allowed(), fifo.program());
-        *fifo = Fifo::open_or_create(&path, mode, program)?;
-        let milestone = if fifo.created() {
-            crate::CREATED
-        } else {
-            crate::PERMISSIONS_OK
-        };
+        let (path, mode) = (fifo.path().to_path_buf(), fifo.allowed());
+        *fifo = Fifo::open_or_create(&path, mode)?;
         note(format_args!(
-            "{program}: the FIFO was removed or replaced; {milestone}"
+            "{}: the FIFO was removed or replaced; {}",
+            program::name(),
+            fifo.milestone()
         ));
     }
 }

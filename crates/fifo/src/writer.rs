@@ -4,58 +4,93 @@
 //! POSIX promises that a `write` of at most `PIPE_BUF` bytes (4096 on Linux, `<limits.h>`) to a
 //! pipe or FIFO is atomic: its bytes land in the pipe together, never interleaved with the
 //! bytes of another writer. A larger write may be split, and two senders' halves could then
-//! interleave, which the receiver would see as garbage. So each frame (4-byte length prefix +
-//! encoded message, see `ipc_common::wire`) is written with a single `write` call, and a
-//! message whose frame is larger than PIPE_BUF is refused with an error: we do not split
-//! messages (no framing could reassemble the pieces of concurrent senders without a
-//! sender-and-part header, which would make the FIFO's wire format differ from the pipe's).
+//! interleave, which the receiver would see as garbage. So each message (a frame: 4-byte
+//! length prefix + encoded message, see `ipc_common::wire`; or with `--wire c` a line) goes
+//! out with a single `write` call, and a message whose frame is larger than PIPE_BUF is
+//! refused with an error: we do not split messages (no framing could reassemble the pieces of
+//! concurrent senders without a sender-and-part header, which would make the FIFO's wire
+//! format differ from the pipe's).
 //!
-//! This is also why the shared `stream::FrameWriter` is not used here: it batches many frames
-//! into one 64 KiB write, fast for one writer, but not atomic.
+//! The encoding is the common stream outbox `--wire` chose (`FrameWriter` or `CLineWriter`);
+//! what is FIFO-specific is here: the PIPE_BUF check, and one flush per message, so that
+//! `FrameWriter` never batches several frames into one 64 KiB write (fast for one writer,
+//! but not atomic).
 //!
-//! The descriptor stays `O_NONBLOCK`: before each write we `poll` for `POLLOUT` (through
-//! `signals::wait_fd`, which Ctrl-C wakes), and a non-blocking write of at most PIPE_BUF bytes
-//! writes all of them or fails with `EAGAIN` (pipe(7)), never a part.
+//! The descriptor stays `O_NONBLOCK`: each write `poll`s for `POLLOUT` first (through
+//! `TracedFd`, which Ctrl-C wakes), and a non-blocking write of at most PIPE_BUF bytes writes
+//! all of them or fails with `EAGAIN` (pipe(7)), never a part.
 //!
-//! **The experiment `--allow-split`** ([`FifoWriter::allow_split`]) shows why: a frame larger
-//! than PIPE_BUF is then written in PIPE_BUF-sized pieces, one `write` each, with a 1 ms pause
-//! between them (as when the scheduler preempts a writer, or a blocking write waits for room
-//! and the kernel moves the bytes in parts). With several such senders on one FIFO the pieces
-//! interleave, and the receiver reads a frame made of two senders' bytes: it stops with
-//! "not a valid Message" or "truncated frame".
+//! **The experiment `--allow-split`** shows why: a frame larger than PIPE_BUF is then written
+//! in PIPE_BUF-sized pieces, one `write` each, with a 1 ms pause after each piece (as when the
+//! scheduler preempts a writer, or a blocking write waits for room and the kernel moves the
+//! bytes in parts). With several such senders on one FIFO the pieces interleave, and the
+//! receiver reads a frame made of two senders' bytes: it stops with "not a valid Message" or
+//! "truncated frame".
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::io::{self, Write};
+use std::os::fd::OwnedFd;
+use std::time::Duration;
 
+use ipc_common::clayout::FIFO;
+use ipc_common::cli::MessageSource;
+use ipc_common::codec::{StreamOutbox, WireArg};
 use ipc_common::message::{Body, Message};
 use ipc_common::sender::Outbox;
+use ipc_common::trace::TracedFd;
 use ipc_common::wire::{self, FRAME_HEADER};
-use ipc_common::{signals, Error, Result};
-use nix::errno::Errno;
-use nix::poll::PollFlags;
+use ipc_common::{program, Error, Result};
 
+use crate::args::WriterArgs;
 use crate::fifo::{note, Fifo};
 
 /// The most bytes one `write(2)` moves atomically into a pipe or FIFO (C: `PIPE_BUF`).
 pub const PIPE_BUF: usize = nix::libc::PIPE_BUF;
 
-/// `--allow-split`: the pause between two pieces of a frame, which lets other writers in.
-const SPLIT_PAUSE: std::time::Duration = std::time::Duration::from_millis(1);
+/// What EPIPE means on a FIFO.
+const RECEIVER_GONE: &str = "the receiver closed the FIFO";
 
-/// Checks, before anything is sent, that `msg` fits in one atomic write: a usage error
-/// (exit 2) naming PIPE_BUF if its frame (length prefix + encoding) is larger.
+/// `--allow-split`: the pause after each piece of a frame, which lets other writers in.
+const SPLIT_PAUSE: Duration = Duration::from_millis(1);
+
+/// Checks, before the FIFO is touched, that every message of `source` can be sent: with
+/// `--wire c`, that it has a C form (texts of at most 4094 bytes, no newline, no NUL);
+/// otherwise that each frame fits in one atomic write, unless `split` (the experiment, which
+/// says what it does on stderr). A usage error (exit 2) otherwise.
+pub fn check_source(source: &MessageSource, wire: &WireArg, split: bool) -> Result<()> {
+    if wire.is_c() {
+        return FIFO.check_source(source);
+    }
+    if split {
+        note(format_args!(
+            "{}: --allow-split: messages over PIPE_BUF ({PIPE_BUF} bytes) go in pieces; with \
+             several senders, watch the receiver fail on mixed-up frames",
+            program::name()
+        ));
+        return Ok(());
+    }
+    let me = std::process::id();
+    if let Some(count) = source.count {
+        // The last payload has the largest sequence number, so the longest encoding.
+        check_fits(&Message::payload(me, count.max(1), source.size))?;
+    }
+    for (seq, text) in (1u64..).zip(&source.messages) {
+        check_fits(&Message::text(me, seq, text.as_str()))?;
+    }
+    Ok(())
+}
+
+/// Checks that the frame of `msg` (length prefix + encoding) fits in one atomic write: a
+/// usage error (exit 2) naming PIPE_BUF if it is larger.
 pub fn check_fits(msg: &Message) -> Result<()> {
-    let mut encoded = Vec::new();
-    wire::encode(msg, &mut encoded)
-        .map_err(|err| Error::new("encoding a message", err.to_string()))?;
-    match oversize(msg, FRAME_HEADER + encoded.len()) {
+    match oversize(msg) {
         None => Ok(()),
         Some((what, why, hint)) => Err(Error::usage(what, why).with_hint(hint)),
     }
 }
 
-/// What is wrong with a frame of `len` bytes for `msg`, if it is larger than PIPE_BUF:
-/// (what, why, hint) for the error.
-fn oversize(msg: &Message, len: usize) -> Option<(String, String, String)> {
+/// What is wrong with the frame of `msg`, if it is larger than PIPE_BUF: (what, why, hint).
+fn oversize(msg: &Message) -> Option<(String, String, String)> {
+    let len = FRAME_HEADER.saturating_add(wire::encoded_len(msg));
     if len <= PIPE_BUF {
         return None;
     }
@@ -76,6 +111,31 @@ fn oversize(msg: &Message, len: usize) -> Option<(String, String, String)> {
     ))
 }
 
+/// The FIFO's write end as `std::io::Write`, under the common stream outboxes: each `write`
+/// is one `write(2)` after `poll` says there is room (C: `write(fd, buf, n)`). With
+/// `--allow-split`, a `write` of more than PIPE_BUF bytes writes the first PIPE_BUF only and
+/// pauses; `write_all` then comes back for the rest.
+#[derive(Debug)]
+struct FifoFd {
+    fd: TracedFd<OwnedFd>,
+    split: bool,
+}
+
+impl Write for FifoFd {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.split && buf.len() > PIPE_BUF {
+            let written = self.fd.write(&buf[..PIPE_BUF])?;
+            std::thread::sleep(SPLIT_PAUSE);
+            return Ok(written);
+        }
+        self.fd.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// The write end of a FIFO, with the [`Fifo`] guard it came from.
 ///
 /// Field order matters: Rust drops fields in declaration order, so the guard removes the FIFO
@@ -84,123 +144,77 @@ fn oversize(msg: &Message, len: usize) -> Option<(String, String, String)> {
 /// reopening one that is about to disappear.
 #[derive(Debug)]
 pub struct FifoWriter {
-    fifo: Fifo,
-    fd: OwnedFd,
-    frame: Vec<u8>,
-    encoded: Vec<u8>,
-    announce_texts: bool,
+    /// Held for its `Drop` (C: `unlink(path)`, if we created the FIFO).
+    _fifo: Fifo,
+    out: StreamOutbox<FifoFd>,
     /// `--allow-split`: write a frame over PIPE_BUF in pieces instead of refusing it.
     split: bool,
-    /// `--wire c`: one line of text per message instead of a frame (crate::cwire).
-    c_wire: bool,
 }
 
 impl FifoWriter {
-    /// Wraps the write end `fd` of `fifo`. With `announce_texts`, prints the tutorial's
-    /// `Written Successfully...` on stderr after each text message.
-    pub fn new(fifo: Fifo, fd: OwnedFd, announce_texts: bool) -> Self {
-        FifoWriter {
-            fifo,
-            fd,
-            frame: Vec::with_capacity(PIPE_BUF),
-            encoded: Vec::with_capacity(PIPE_BUF),
-            announce_texts,
-            split: false,
-            c_wire: false,
-        }
-    }
-
-    /// `--wire c`: write each message as the C programs do, its text and a newline.
-    #[must_use]
-    pub fn c_wire(mut self) -> Self {
-        self.c_wire = true;
-        self
-    }
-
-    /// The `--allow-split` experiment: frames larger than PIPE_BUF are written in PIPE_BUF
-    /// pieces (one `write` each, 1 ms apart) instead of being refused, so that concurrent
-    /// senders interleave.
-    #[must_use]
-    pub fn allow_split(mut self) -> Self {
-        self.split = true;
-        self
-    }
-
-    /// The FIFO we write to.
-    pub fn fifo(&self) -> &Fifo {
-        &self.fifo
-    }
-
-    /// Writes the frame: one `write` when it fits in PIPE_BUF (always, unless `--allow-split`),
-    /// else PIPE_BUF-sized pieces, 1 ms apart.
-    fn write_frame(&self) -> Result<()> {
-        if self.frame.len() <= PIPE_BUF {
-            return self.write_once(&self.frame);
-        }
-        for (index, piece) in self.frame.chunks(PIPE_BUF).enumerate() {
-            if index > 0 {
-                std::thread::sleep(SPLIT_PAUSE);
-            }
-            self.write_once(piece)?;
-        }
-        Ok(())
-    }
-
-    /// C: `write(fd, data, len)`, once, after `poll` says there is room; `data` is at most
-    /// PIPE_BUF bytes, so the kernel takes all of it or none.
-    fn write_once(&self, data: &[u8]) -> Result<()> {
-        let what = || format!("writing to {}", self.fifo.path().display());
-        loop {
-            signals::wait_fd(self.fd.as_fd(), PollFlags::POLLOUT, None)?;
-            match crate::calls::write(&self.fd, data) {
-                Ok(n) if n == data.len() => return Ok(()),
-                Ok(n) => {
-                    // pipe(7) rules this out for writes of at most PIPE_BUF bytes.
-                    return Err(Error::new(
-                        what(),
-                        format!("the kernel took only {n} of {} bytes", data.len()),
-                    ));
-                }
-                // EAGAIN: another sender filled the room poll saw; wait again.
-                Err(Errno::EAGAIN | Errno::EINTR) => continue,
-                // SIGPIPE is ignored in Rust programs, so a vanished reader shows up as EPIPE.
-                Err(Errno::EPIPE) => {
-                    return Err(Error::new(what(), "the receiver closed the FIFO (EPIPE)")
-                        .with_hint("the receiver exited or was stopped before reading everything: check its output"));
-                }
-                Err(errno) => return Err(Error::sys(what(), errno)),
-            }
-        }
+    /// Opens `fifo` for writing, waiting for a receiver (C: `open(path, O_WRONLY)`; here
+    /// non-blocking and retried, up to `--timeout`: see [`Fifo::open_writer`]), and prints
+    /// `PROGRAM: a receiver opened PATH`. Writes in the layout `wire` chose; `--allow-split`
+    /// is the experiment. Prints the tutorial's `Written Successfully...` on stderr after each
+    /// text message.
+    pub fn open(mut fifo: Fifo, how: &WriterArgs, wire: &WireArg) -> Result<Self> {
+        let fd = fifo.open_writer(how.timeout)?;
+        let shown = fifo.path().display().to_string();
+        note(format_args!(
+            "{}: a receiver opened {shown}",
+            program::name()
+        ));
+        let fd = FifoFd {
+            fd: TracedFd::new(fd),
+            split: how.allow_split,
+        };
+        let out = wire.stream_outbox(fd, &FIFO, format!("writing to {shown}"), RECEIVER_GONE);
+        Ok(FifoWriter {
+            _fifo: fifo,
+            out,
+            split: how.allow_split,
+        })
     }
 }
 
 impl Outbox for FifoWriter {
+    /// One message, one `write` (C: `write(fd, buf, n)`): refused first if its frame is over
+    /// PIPE_BUF (not with `--allow-split`; a C line always fits), then flushed at once.
     fn send(&mut self, msg: &Message) -> Result<()> {
-        if self.c_wire {
-            crate::cwire::encode(msg, &mut self.frame)?;
-            self.write_frame()?;
-            if self.announce_texts && matches!(msg.body, Body::Text(_)) {
-                note(format_args!("Written Successfully..."));
+        if let (StreamOutbox::Frames(_), false) = (&self.out, self.split) {
+            if let Some((what, why, hint)) = oversize(msg) {
+                return Err(Error::new(what, why).with_hint(hint));
             }
-            return Ok(());
         }
-        wire::encode(msg, &mut self.encoded)
-            .map_err(|err| Error::new("encoding a message", err.to_string()))?;
-        let len = FRAME_HEADER + self.encoded.len();
-        if let Some((what, why, hint)) = oversize(msg, len).filter(|_| !self.split) {
-            return Err(Error::new(what, why).with_hint(hint));
-        }
-        let prefix = u32::try_from(self.encoded.len())
-            .unwrap_or(u32::MAX)
-            .to_le_bytes();
-        self.frame.clear();
-        self.frame.extend_from_slice(&prefix);
-        self.frame.extend_from_slice(&self.encoded);
-        self.write_frame()?;
-        if self.announce_texts && matches!(msg.body, Body::Text(_)) {
+        self.out
+            .send(msg)
+            .and_then(|()| self.out.flush())
+            .map_err(receiver_gone_hint)?;
+        if matches!(msg.body, Body::Text(_)) {
             note(format_args!("Written Successfully..."));
         }
         Ok(())
+    }
+
+    /// The raw path (ipc-bench): `bytes` as they are, no frame.
+    fn send_bytes(&mut self, bytes: &[u8]) -> Result<()> {
+        self.out.send_bytes(bytes).map_err(receiver_gone_hint)
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        self.out.flush().map_err(receiver_gone_hint)
+    }
+}
+
+/// EPIPE (SIGPIPE is ignored in Rust programs, so a vanished reader shows up as EPIPE): say
+/// what the user can do about it.
+fn receiver_gone_hint(err: Error) -> Error {
+    if err.hint().is_none() && err.to_string().contains("(EPIPE)") {
+        err.with_hint(
+            "the receiver exited or was stopped before reading everything: check its output",
+        )
+    } else {
+        err
     }
 }
 

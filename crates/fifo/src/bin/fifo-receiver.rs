@@ -26,13 +26,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{self, ModeArg, ReceiverArgs, TraceArg, DEFAULT_FIFO_PATH};
-use ipc_common::receiver::Inbox;
-use ipc_common::{error, signals, Result};
-use ipc_fifo::cwire::{self, Wire, WireArg};
-use ipc_fifo::{receive, Fifo, CREATED, PERMISSIONS_OK};
+use ipc_common::cli::{ModeArg, ReceiverArgs, TraceArg, DEFAULT_FIFO_PATH};
+use ipc_common::codec::WireArg;
+use ipc_common::receiver::{run_receiver, Receiving};
+use ipc_common::{program, Result};
+use ipc_fifo::{Fifo, FifoReader};
 
-const PROGRAM: &str = "fifo-receiver";
+/// The tutorial's words before each text.
+const LABEL: &str = "Data From Named Pipe Is: ";
 
 /// Read messages from a named pipe (FIFO), creating it if missing; print each text and a summary.
 #[derive(Debug, Parser)]
@@ -52,30 +53,17 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args: Args = cli::parse();
-    error::exit_code(PROGRAM, run(&args))
+    program::main(run)
 }
 
 fn run(args: &Args) -> Result<()> {
-    args.trace.apply();
-    signals::install()?;
-    args.mode.mode.warn_if_open(PROGRAM);
-    // C: mkfifo(path, mode), after checking what is already there.
-    let mut fifo = Fifo::open_or_create(&args.path, args.mode.mode, PROGRAM)?;
-    eprintln!(
-        "{}",
-        if fifo.created() {
-            CREATED
-        } else {
-            PERMISSIONS_OK
-        }
-    );
-    // C: open(path, O_RDONLY) and read() until the sender's End (N Ends with --senders N).
-    let mut inbox = Inbox::new("Data From Named Pipe Is: ", &args.receiver);
-    let outcome = match args.wire.wire {
-        Wire::Bincode => receive(&mut fifo, &mut inbox),
-        Wire::C => cwire::receive(&mut fifo, &mut inbox),
-    };
-    inbox.finish(outcome)
-    // `fifo` is dropped here: C: unlink(path), if we created it.
+    args.mode.mode.warn_if_open(program::name());
+    run_receiver(Receiving::new(LABEL, &args.receiver), || {
+        // C: mkfifo(path, mode), after checking what is already there.
+        let fifo = Fifo::open_or_create(&args.path, args.mode.mode)?;
+        fifo.announce();
+        // C: open(path, O_RDONLY), then read() until the sender's End (N Ends with --senders
+        // N); close(fd) and unlink(path), if we created it, when the reader is dropped.
+        FifoReader::open(fifo, &args.wire)
+    })
 }

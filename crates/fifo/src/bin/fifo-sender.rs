@@ -28,17 +28,13 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Parser;
-use ipc_common::cli::{self, MessageSource, ModeArg, TraceArg, DEFAULT_FIFO_PATH};
-use ipc_common::message::Message;
+use ipc_common::cli::{MessageSource, ModeArg, TraceArg, DEFAULT_FIFO_PATH};
+use ipc_common::codec::WireArg;
 use ipc_common::sender::run_sender;
-use ipc_common::{error, signals, Result};
-use ipc_fifo::cwire::{self, Wire, WireArg};
-use ipc_fifo::{check_fits, Fifo, FifoWriter, CREATED, PERMISSIONS_OK};
-
-const PROGRAM: &str = "fifo-sender";
+use ipc_common::{program, Result};
+use ipc_fifo::{check_source, Fifo, FifoWriter, WriterArgs};
 
 /// The tutorial's prompt for each line typed at a terminal.
 const PROMPT: &str = "Enter Data To Be Written..";
@@ -52,15 +48,10 @@ struct Args {
     path: PathBuf,
     #[command(flatten)]
     mode: ModeArg,
-    /// Give up with an error if no receiver opens the FIFO within SECS seconds (default: wait)
-    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
-    timeout: Option<Duration>,
+    #[command(flatten)]
+    writer: WriterArgs,
     #[command(flatten)]
     source: MessageSource,
-    /// Experiment: write messages larger than PIPE_BUF in pieces instead of refusing them, so
-    /// that several senders interleave
-    #[arg(long)]
-    allow_split: bool,
     #[command(flatten)]
     wire: WireArg,
     #[command(flatten)]
@@ -68,46 +59,18 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args: Args = cli::parse();
-    error::exit_code(PROGRAM, run(&args))
+    program::main(run)
 }
 
 fn run(args: &Args) -> Result<()> {
-    args.trace.apply();
-    signals::install()?;
-    if args.wire.wire == Wire::C {
-        cwire::check_source(&args.source)?;
-    } else if args.allow_split {
-        eprintln!(
-            "{PROGRAM}: --allow-split: messages over PIPE_BUF ({} bytes) go in pieces; with \
-             several senders, watch the receiver fail on mixed-up frames",
-            ipc_fifo::PIPE_BUF
-        );
-    } else {
-        check_sizes(&args.source)?;
-    }
-    args.mode.mode.warn_if_open(PROGRAM);
+    check_source(&args.source, &args.wire, args.writer.allow_split)?;
+    args.mode.mode.warn_if_open(program::name());
     // C: mkfifo(path, mode), if nothing is there yet; else check what is.
-    let mut fifo = Fifo::open_or_create(&args.path, args.mode.mode, PROGRAM)?;
-    eprintln!(
-        "{}",
-        if fifo.created() {
-            CREATED
-        } else {
-            PERMISSIONS_OK
-        }
-    );
-    // C: open(path, O_WRONLY), which waits for a reader.
-    let fd = fifo.open_writer(args.timeout)?;
-    eprintln!("{PROGRAM}: a receiver opened {}", fifo.path().display());
-    // C: write(fd, buf, n) per message; close(fd) and unlink(path) when `out` is dropped.
-    let mut out = FifoWriter::new(fifo, fd, true);
-    if args.allow_split {
-        out = out.allow_split();
-    }
-    if args.wire.wire == Wire::C {
-        out = out.c_wire();
-    }
+    let fifo = Fifo::open_or_create(&args.path, args.mode.mode)?;
+    fifo.announce();
+    // C: open(path, O_WRONLY), which waits for a reader, then write(fd, buf, n) per message;
+    // close(fd) and unlink(path), if we created it, when the writer is dropped.
+    let mut out = FifoWriter::open(fifo, &args.writer, &args.wire)?;
     let sent = run_sender(&args.source, PROMPT, &mut out)?;
     if args.source.count.is_some() {
         eprintln!(
@@ -115,28 +78,10 @@ fn run(args: &Args) -> Result<()> {
             sent.messages
         );
     }
-    eprintln!("{PROGRAM}: sent {} message(s) and End", sent.messages);
+    eprintln!(
+        "{}: sent {} message(s) and End",
+        program::name(),
+        sent.messages
+    );
     Ok(())
-}
-
-/// Refuses, before touching the FIFO, `--message` texts and `--size` payloads that would not
-/// fit in one atomic write (PIPE_BUF).
-fn check_sizes(source: &MessageSource) -> Result<()> {
-    let me = std::process::id();
-    if let Some(count) = source.count {
-        // The last payload has the largest sequence number, so the longest encoding.
-        check_fits(&Message::payload(me, count.max(1), source.size))?;
-    }
-    for (seq, text) in (1u64..).zip(&source.messages) {
-        check_fits(&Message::text(me, seq, text.as_str()))?;
-    }
-    Ok(())
-}
-
-/// Parses `--timeout`: seconds, decimals allowed (`0.5`).
-fn parse_seconds(text: &str) -> std::result::Result<Duration, String> {
-    text.parse::<f64>()
-        .ok()
-        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
-        .ok_or_else(|| format!("'{text}' is not a number of seconds, such as 5 or 0.5"))
 }
