@@ -77,6 +77,13 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # The programs
+//!
+//! The ring has no binaries of its own: `shm-sender --ring` and `shm-receiver --ring` are
+//! a thin flag over its program code here: [`RingArgs`] (`--ring`, `--name`), [`RingSender`]
+//! (an `Outbox`: `sender.rs`), [`RingReceiver`] (an `Inbox`: `receiver.rs`), and the
+//! clean-up of a ring whose receiver was killed (`orphan.rs`).
+//!
 //! All the `unsafe` (mmap, munmap, the futex system call, the accesses to the mapping, the
 //! prefetch and `cldemote` hints) is in the private `sys` module, which explains why each
 //! access is sound.
@@ -86,18 +93,29 @@
 #[allow(unsafe_code)]
 mod sys;
 
+mod args;
 mod consumer;
 pub mod layout;
+mod orphan;
 mod peek;
 mod producer;
+mod receiver;
 mod ring;
+mod sender;
 mod wait;
 
+pub use args::{RingArgs, MIN_SLOT_SIZE};
 pub use consumer::Consumer;
 pub use peek::{peek, End, EndSeen};
 pub use producer::{Producer, STAGE_BYTES};
+pub use receiver::RingReceiver;
 pub use ring::Ring;
-pub use wait::{process_alive, DEFAULT_SPIN, PEER_CHECK};
+pub use sender::RingSender;
+pub use wait::{DEFAULT_SPIN, PEER_CHECK};
+
+/// Whether a process still runs (alive and not a zombie): the one helper of
+/// [`ipc_common::process`], named as ipc-bench knows it.
+pub use ipc_common::process::is_running as process_alive;
 
 /// How often one end had to sleep, and how often it woke its peer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

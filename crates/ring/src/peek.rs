@@ -11,7 +11,7 @@ use nix::sys::mman::shm_open;
 use nix::sys::stat::Mode;
 
 use crate::layout::{state, Fixed, Header, Line, MAGIC};
-use crate::wait::process_alive;
+use ipc_common::process::is_running;
 
 /// One end of a ring, as its header names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +33,7 @@ impl EndSeen {
     /// This end attached once and its process is gone (killed, or a zombie) without saying
     /// goodbye in the header: `kill -9`.
     pub fn is_dead(&self) -> bool {
-        self.pid != 0 && self.state == state::ATTACHED && !process_alive(self.pid)
+        self.pid != 0 && self.state == state::ATTACHED && !is_running(self.pid)
     }
 
     /// This end said goodbye in the header (GONE): it stopped on an error path or, for a

@@ -191,6 +191,11 @@ impl Ring {
         self.geometry.slots
     }
 
+    /// What the ring takes in /dev/shm: its 4 KiB header and every slot, rounded up to 64 bytes.
+    pub fn bytes(&self) -> usize {
+        self.geometry.total_bytes().unwrap_or(0)
+    }
+
     /// True when dropping this ring removes its name.
     pub fn is_owner(&self) -> bool {
         self.name.owner
@@ -249,17 +254,15 @@ impl Ring {
     }
 }
 
-/// Our POSIX names are `/NAME`: one leading slash, no other, at most 255 bytes (NAME_MAX).
+/// Our POSIX names are `/NAME`: one leading slash, no other ([`cli::check_posix_name`]).
 fn check_name(name: &str) -> Result<()> {
-    let body = name.strip_prefix('/').unwrap_or("");
-    if body.is_empty() || body.contains('/') || body.contains('\0') || name.len() > 255 {
-        return Err(Error::usage(
+    cli::check_posix_name(name).map_err(|why| {
+        Error::usage(
             "naming the ring",
             format!("'{name}' is not a POSIX shared-memory name"),
         )
-        .with_hint("use one leading slash and no other, e.g. /ipc-pairs-ring"));
-    }
-    Ok(())
+        .with_hint(why)
+    })
 }
 
 fn not_a_ring(what: &str, why: String) -> Error {

@@ -30,10 +30,7 @@
 use std::sync::atomic::{fence, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use nix::errno::Errno;
-use nix::sys::signal::kill;
-use nix::unistd::Pid;
-
+use ipc_common::process::is_running;
 use ipc_common::{signals, Error, Result};
 
 use crate::sys::{self, Wakeup};
@@ -168,7 +165,7 @@ pub(crate) struct Peer {
 impl Peer {
     /// Fails when the peer attached once and its process no longer runs.
     pub(crate) fn check_alive(&self) -> Result<()> {
-        if self.pid == 0 || process_alive(self.pid) {
+        if self.pid == 0 || is_running(self.pid) {
             return Ok(());
         }
         Err(Error::new(
@@ -182,67 +179,5 @@ impl Peer {
             "look at the {}'s error output; start both ends again",
             self.role
         )))
-    }
-}
-
-/// C: `kill(pid, 0) == 0` and `/proc/PID/stat` not in state Z (zombie) or X (dead).
-///
-/// `kill(pid, 0)` alone says "the pid exists", which stays true for a killed child that its
-/// parent has not reaped yet; a zombie runs no code, so for us it is dead. (A pid reused by an
-/// unrelated process would look alive; the kernel hands pids out in turn, so that takes a whole
-/// cycle of `/proc/sys/kernel/pid_max` pids while we wait.)
-pub fn process_alive(pid: u32) -> bool {
-    let Ok(raw) = i32::try_from(pid) else {
-        return false;
-    };
-    match kill(Pid::from_raw(raw), None) {
-        Ok(()) | Err(Errno::EPERM) => {}
-        Err(_) => return false,
-    }
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        // "PID (COMM) STATE ...": COMM may hold spaces and parentheses, so split at the last ')'.
-        Ok(stat) => match stat.rsplit_once(')') {
-            Some((_, rest)) => !matches!(rest.trim_start().chars().next(), Some('Z' | 'X')),
-            None => true,
-        },
-        Err(_) => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn this_process_is_alive_and_a_reaped_child_is_not() {
-        assert!(process_alive(std::process::id()));
-        let mut child = std::process::Command::new("true")
-            .spawn()
-            .expect("start true");
-        let pid = child.id();
-        child.wait().expect("reap");
-        assert!(!process_alive(pid));
-    }
-
-    #[test]
-    fn a_zombie_counts_as_dead() {
-        let mut child = std::process::Command::new("true")
-            .spawn()
-            .expect("start true");
-        let pid = child.id();
-        // Wait until it has exited but do not reap it: it is a zombie.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while process_alive(pid) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        assert!(
-            !process_alive(pid),
-            "an exited, unreaped child must count as dead"
-        );
-        assert!(
-            kill(Pid::from_raw(pid as i32), None).is_ok(),
-            "it is still a zombie"
-        );
-        child.wait().expect("reap");
     }
 }
