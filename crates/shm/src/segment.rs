@@ -21,7 +21,7 @@ use nix::libc::{self, c_int};
 
 use ipc_common::cli::{Key, Mode};
 use ipc_common::error::describe_errno;
-use ipc_common::{Error, Result};
+use ipc_common::{program, Error, Result};
 
 use crate::sys::{self, Mapping, ShmId, ShmStat};
 
@@ -34,19 +34,13 @@ pub struct ShmSegment {
     mapping: Option<Mapping>,
     size: usize,
     owner: bool,
-    program: &'static str,
 }
 
 impl ShmSegment {
     /// C: `shmget(key, size, IPC_CREAT | IPC_EXCL | mode)` then `shmat`. Returns the owning
     /// guard, or `None` when a segment with this key already exists. The kernel fills a new
     /// segment with zeros.
-    pub fn create(
-        program: &'static str,
-        key: Key,
-        size: usize,
-        mode: Mode,
-    ) -> Result<Option<ShmSegment>> {
+    pub fn create(key: Key, size: usize, mode: Mode) -> Result<Option<ShmSegment>> {
         let flags = libc::IPC_CREAT | libc::IPC_EXCL | mode.0 as c_int;
         let id = match sys::shmget(key.0, size, flags) {
             Ok(id) => id,
@@ -59,7 +53,6 @@ impl ShmSegment {
             mapping: None,
             size,
             owner: true, // removed again if attaching fails
-            program,
         };
         segment.attach()?;
         Ok(Some(segment))
@@ -67,7 +60,7 @@ impl ShmSegment {
 
     /// C: `shmget(key, 0, 0)`, `shmctl(IPC_STAT)` for its size, then `shmat`. The guard does
     /// not own the segment.
-    pub fn open(program: &'static str, key: Key) -> Result<ShmSegment> {
+    pub fn open(key: Key) -> Result<ShmSegment> {
         let id = sys::shmget(key.0, 0, 0).map_err(|errno| match errno {
             Errno::ENOENT => Error::sys(
                 format!("opening the shared memory segment with key {key}"),
@@ -89,7 +82,6 @@ impl ShmSegment {
             mapping: None,
             size,
             owner: false,
-            program,
         };
         segment.attach()?;
         Ok(segment)
@@ -154,7 +146,7 @@ impl ShmSegment {
     }
 
     /// Lends the `len` bytes at `offset` to `f` (C: reading `p + offset` in place), for a
-    /// slot that the semaphores have given this process: see [`crate::handoff`], the only
+    /// slot that the semaphores have given this process: see [`crate::ShmReader`], the only
     /// caller, which calls it between its P and its V.
     pub(crate) fn with_bytes<R>(
         &mut self,
@@ -169,7 +161,7 @@ impl ShmSegment {
     }
 
     /// Lends the `len` bytes at `offset` to `f` for writing (C: `memcpy(p + offset, ...)`),
-    /// for a slot that the semaphores have given this process: see [`crate::handoff`], the
+    /// for a slot that the semaphores have given this process: see [`crate::ShmWriter`], the
     /// only caller, which calls it between its P and its V.
     pub(crate) fn with_bytes_mut<R>(
         &mut self,
@@ -242,7 +234,7 @@ impl Drop for ShmSegment {
             if let Err((_, errno)) = sys::shmdt(mapping) {
                 eprintln!(
                     "{}: warning: could not detach segment key {} (shmdt): {}",
-                    self.program,
+                    program::name(),
                     self.key,
                     describe_errno(errno)
                 );
@@ -256,7 +248,7 @@ impl Drop for ShmSegment {
             Ok(()) | Err(Errno::EINVAL | Errno::EIDRM) => {}
             Err(errno) => eprintln!(
                 "{}: warning: could not remove segment key {} id {}: {} (remove it with ipcrm -m {})",
-                self.program,
+                program::name(),
                 self.key,
                 self.id,
                 describe_errno(errno),

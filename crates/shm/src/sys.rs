@@ -22,7 +22,7 @@
 //!
 //! - **Lent slices, for a slot the semaphores have made ours**: [`Mapping::with_bytes`] and
 //!   [`Mapping::with_bytes_mut`] lend the bytes to a closure, and only for as long as it runs.
-//!   The semaphore handoff (crates/shm/src/handoff.rs) calls them only between the `semop`
+//!   The semaphore handoff (crates/shm/src/reader.rs and writer.rs) calls them only between the `semop`
 //!   that gives this process a slot (P) and the `semop` that hands it on (V): in that window no
 //!   other process that follows the handoff reads or writes the slot, so the slice is as
 //!   sound as one behind a mutex, and the copy is a plain `memcpy` (C: the tutorial's
@@ -38,7 +38,7 @@
 //!   [`Mapping::read_volatile`] and [`Mapping::write_volatile`] copy with volatile accesses,
 //!   which the compiler must perform exactly as written (no caching, no merging, no removal)
 //!   and which never create a slice. They serve the deliberately racy `--no-sync` experiment
-//!   and the C programs' wire format (crates/shm/src/cwire.rs), where the other end polls a
+//!   and the C programs' handoff (crates/shm/src/c_handoff.rs), where the other end polls a
 //!   flag instead of waiting on a semaphore.
 //!
 //! The few header words that several processes update are `AtomicU32`s

@@ -1,4 +1,4 @@
-//! The raw-bytes path of the handoff ([`ShmWriter::send_bytes`], [`ShmReader::receive_bytes`])
+//! The raw-bytes path of the handoff (`send_bytes` of [`ShmWriter`], `receive_bytes` of [`ShmReader`])
 //! between real processes: records arrive exactly as they were sent (empty, one byte, a full
 //! slot), a record larger than a slot is refused without disturbing the channel, several
 //! senders share one receiver in order, and nothing is left in `ipcs` afterwards.
@@ -12,13 +12,13 @@ use std::collections::HashMap;
 use std::process::Command;
 
 use ipc_common::cli::{Key, DEFAULT_MODE};
-use ipc_shm::{Channel, Layout, ShmReader, ShmWriter};
+use ipc_common::receiver::Inbox;
+use ipc_common::sender::Outbox;
+use ipc_shm::{Channel, Layout, ShmReader, ShmWriter, UnsyncedReader};
 use ipc_testkit::{assert_no_sysv_objects, unique_key, Running, WATCHDOG};
 
 /// The environment variable that turns [`peer_sender`] on: `KEY SLOT_SIZE SLOTS ROLE...`.
 const PEER: &str = "IPC_SHM_RAW_PEER";
-
-const PROGRAM: &str = "raw-bytes-test";
 
 /// What the peer prints once it is registered as a sender: from then on, a peer that dies
 /// makes `receive_bytes` fail instead of waiting (the receiver sees every sender gone).
@@ -45,7 +45,7 @@ fn start_peer(spec: &str) -> Running {
 
 /// The receiving end, created (and, when dropped, removed) by the test process.
 fn receiver(key: i32, layout: Layout) -> ShmReader {
-    let channel = Channel::attach(PROGRAM, Key(key), layout, DEFAULT_MODE).expect("channel");
+    let channel = Channel::attach(Key(key), layout, DEFAULT_MODE).expect("channel");
     ShmReader::new(channel).expect("reader")
 }
 
@@ -138,8 +138,8 @@ fn two_senders_share_one_receiver_and_each_ones_records_stay_in_order() {
 fn a_no_sync_reader_refuses_the_raw_path() {
     let key = unique_key();
     let layout = Layout::new(256, 1).expect("layout");
-    let channel = Channel::attach(PROGRAM, Key(key), layout, DEFAULT_MODE).expect("channel");
-    let mut rx = ShmReader::unsynchronised(channel).expect("reader");
+    let channel = Channel::attach(Key(key), layout, DEFAULT_MODE).expect("channel");
+    let mut rx = UnsyncedReader::new(channel).expect("reader");
     let err = rx.receive_bytes(&mut Vec::new()).expect_err("refused");
     assert!(err.to_string().contains("--no-sync"), "{err}");
     drop(rx);
@@ -157,8 +157,7 @@ fn peer_sender() {
     let words: Vec<&str> = spec.split_whitespace().collect();
     let number = |i: usize| -> u64 { words[i].parse().expect("a number") };
     let layout = Layout::new(number(1) as usize, number(2) as u32).expect("layout");
-    let channel =
-        Channel::attach(PROGRAM, Key(number(0) as i32), layout, DEFAULT_MODE).expect("channel");
+    let channel = Channel::attach(Key(number(0) as i32), layout, DEFAULT_MODE).expect("channel");
     let mut tx = ShmWriter::new(channel).expect("writer");
     eprintln!("{PEER_READY}");
     let max = layout.max_message();

@@ -1,0 +1,30 @@
+//! `--slot-size`, `--slots` and `--no-sync`: the segment's shape both ends must agree on,
+//! defined once for shm-sender and shm-receiver.
+
+use ipc_common::Result;
+
+use crate::layout::Layout;
+
+/// `--slot-size`, `--slots` and `--no-sync`. None of them goes with `--wire c`, whose segment
+/// is the C programs' one 1024-byte buffer (clap says so: a usage error, exit 2).
+#[derive(Debug, Clone, clap::Args)]
+pub struct SlotArgs {
+    /// Bytes per slot, its 4-byte length included (the tutorial's buffer is 1024); with --ring, the largest encoded message a slot holds
+    #[arg(long, value_name = "BYTES", default_value = "1024", value_parser = ipc_common::cli::parse_size,
+          conflicts_with = "wire")]
+    pub slot_size: usize,
+    /// Number of slots: 1 is the tutorial's single buffer, more let both ends run at once
+    #[arg(long, value_name = "S", default_value_t = 1, conflicts_with = "wire")]
+    pub slots: u32,
+    /// Experiment: skip the semaphore handoff (no waiting, no signalling) and count the torn,
+    /// repeated and lost reads in the summary; both ends need it
+    #[arg(long, conflicts_with = "wire")]
+    pub no_sync: bool,
+}
+
+impl SlotArgs {
+    /// The segment's layout for these options (a usage error for an impossible one).
+    pub fn layout(&self) -> Result<Layout> {
+        Layout::new(self.slot_size, self.slots)
+    }
+}
