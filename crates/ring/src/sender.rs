@@ -137,7 +137,9 @@ impl Drop for RingSender {
     /// A sender stopped early (an error, Ctrl-C): if the receiver is dead, nobody else will
     /// remove its ring. A live receiver owns it and sees that we left (the producer's Drop).
     fn drop(&mut self) {
-        if self.producer.is_none() {
+        // Nothing to do once finished, or for a ring this process made: its guard removes it.
+        let created_here = self.producer.as_ref().is_some_and(|p| p.ring().is_owner());
+        if self.producer.is_none() || created_here {
             return;
         }
         if let Some(dead) = ring_left_behind(&self.name) {
