@@ -11,8 +11,8 @@
 //! | step | C (sender.c / receiver.c) | Rust (this crate) |
 //! |---|---|---|
 //! | create or find | `msgid = msgget((key_t)1234, 0666 \| IPC_CREAT);` | [`MsgQueue::open_or_create`] (mode 0600 unless `--mode`) |
-//! | send | `msgsnd(msgid, &some_data, MAX_TEXT, 0);` | [`MsgQueue::send`], one bincode-encoded `Message` per kernel message |
-//! | receive | `msgrcv(msgid, &some_data, BUFSIZ, msg_to_receive, 0);` | [`MsgQueue::receive`] |
+//! | send | `msgsnd(msgid, &some_data, MAX_TEXT, 0);` | [`QueueOutbox`] encodes one `Message` per kernel message, [`MsgQueue::send`] sends it |
+//! | receive | `msgrcv(msgid, &some_data, BUFSIZ, msg_to_receive, 0);` | [`MsgQueue::receive`], then [`QueueInbox`] decodes |
 //! | look | `msgctl(msgid, IPC_STAT, &ds);` | [`MsgQueue::stat`] |
 //! | remove | `msgctl(msgid, IPC_RMID, 0);` | dropping the receiver's [`MsgQueue`] guard, if the queue is empty |
 //!
@@ -23,22 +23,28 @@
 //! Modules, one concept each: `sys` (the unsafe calls: System V, and the two timed POSIX
 //! queue calls nix lacks; private), `mq` (the POSIX queue calls as `--trace` shows them), [`sysv`] (the
 //! [`MsgQueue`] guard), [`posix`] (the [`PosixQueue`] guard), [`limits`] (msgmax and friends,
-//! read from /proc), [`queue`] (one face for both, used by the two programs).
+//! read from /proc), [`queue`] (one face for both: the shared options, opening), [`outbox`]
+//! ([`QueueOutbox`], how the sender puts messages in) and [`inbox`] ([`QueueInbox`], how the
+//! receiver takes them out). `--wire c` is `ipc_common::codec` with the C layout
+//! `ipc_common::clayout::MSGQ`.
 
 #![deny(unsafe_code)]
 
 #[allow(unsafe_code)]
 mod sys;
 
-pub mod cwire;
+pub mod inbox;
 pub mod limits;
 mod mq;
+pub mod outbox;
 pub mod posix;
 pub mod queue;
 pub mod sysv;
 
+pub use inbox::QueueInbox;
+pub use outbox::QueueOutbox;
 pub use posix::PosixQueue;
-pub use queue::{Queue, QueueArgs, QueueOutbox, Role};
+pub use queue::{Queue, QueueArgs, Role};
 pub use sys::{MsqId, MsqStat};
 pub use sysv::MsgQueue;
 

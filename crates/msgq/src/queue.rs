@@ -1,15 +1,15 @@
 //! One face for both kinds of queue, so that msgq-sender and msgq-receiver read the same
 //! whichever kernel object carries the messages: the shared options (`--key`, `--mode`,
-//! `--posix`, `--name`), opening, sending and receiving one Message per kernel message.
+//! `--posix`, `--name`), opening, and what the ready lines say. Sending is
+//! [`QueueOutbox`](crate::QueueOutbox), receiving [`QueueInbox`](crate::QueueInbox).
 
 use std::fmt;
 
 use clap::Args;
-use nix::libc::c_long;
 
 use ipc_common::cli::{KeyArg, ModeArg, DEFAULT_POSIX_NAME};
-use ipc_common::sender::Outbox;
-use ipc_common::{Error, Message, Result};
+use ipc_common::codec::WireArg;
+use ipc_common::{program, Error, Result};
 
 use crate::posix::{Access, PosixQueue};
 use crate::sysv::MsgQueue;
@@ -27,6 +27,22 @@ pub struct QueueArgs {
     /// Name of the POSIX message queue (with --posix)
     #[arg(long, value_name = "/NAME", default_value = DEFAULT_POSIX_NAME, requires = "posix")]
     pub name: String,
+}
+
+impl QueueArgs {
+    /// Checks what clap cannot, before any queue is touched: `--wire c` speaks to the C
+    /// programs, which use System V queues (a usage error with `--posix`). Warns about a
+    /// `--mode` open to other users.
+    pub fn check(&self, wire: &WireArg) -> Result<()> {
+        if wire.is_c() && self.posix {
+            return Err(Error::usage(
+                "--wire c",
+                "the C programs use System V message queues, not POSIX ones: leave out --posix",
+            ));
+        }
+        self.mode.mode.warn_if_open(program::name());
+        Ok(())
+    }
 }
 
 /// Which end of the pair this process is: decides the access mode and who owns the queue.
@@ -50,33 +66,24 @@ pub enum Queue {
 impl Queue {
     /// Opens the queue `args` names, creating it if needed (C: `msgget(key, mode | IPC_CREAT)`
     /// or `mq_open(name, O_CREAT, mode, &attr)`).
-    pub fn open_or_create(args: &QueueArgs, role: Role, program: &'static str) -> Result<Self> {
+    pub fn open_or_create(args: &QueueArgs, role: Role) -> Result<Self> {
         let mode = args.mode.mode;
         let mut queue = if args.posix {
-            Queue::Posix(PosixQueue::open_or_create(
-                &args.name,
-                mode,
-                access(role),
-                program,
-            )?)
+            Queue::Posix(PosixQueue::open_or_create(&args.name, mode, access(role))?)
         } else {
-            Queue::SystemV(MsgQueue::open_or_create(args.key.key, mode, program)?)
+            Queue::SystemV(MsgQueue::open_or_create(args.key.key, mode)?)
         };
         queue.take_ownership(role);
         Ok(queue)
     }
 
     /// Opens the queue `args` names only if it exists (C: `msgget(key, 0)`, `mq_open(name, ...)`).
-    pub fn open_existing(
-        args: &QueueArgs,
-        role: Role,
-        program: &'static str,
-    ) -> Result<Option<Self>> {
+    pub fn open_existing(args: &QueueArgs, role: Role) -> Result<Option<Self>> {
         let mode = args.mode.mode;
         let queue = if args.posix {
-            PosixQueue::open_existing(&args.name, mode, access(role), program)?.map(Queue::Posix)
+            PosixQueue::open_existing(&args.name, mode, access(role))?.map(Queue::Posix)
         } else {
-            MsgQueue::open_existing(args.key.key, mode, program)?.map(Queue::SystemV)
+            MsgQueue::open_existing(args.key.key, mode)?.map(Queue::SystemV)
         };
         Ok(queue.map(|mut queue| {
             queue.take_ownership(role);
@@ -100,22 +107,6 @@ impl Queue {
         match self {
             Queue::SystemV(queue) => queue.remove_when_done(owner),
             Queue::Posix(queue) => queue.remove_when_done(owner),
-        }
-    }
-
-    /// Chooses the byte layout of the messages (`--wire`): the C programs' one exists for
-    /// System V queues only (c/msgq_*.c use msgget).
-    pub fn set_wire(&mut self, wire: crate::cwire::Wire) -> Result<()> {
-        match (self, wire) {
-            (_, crate::cwire::Wire::Bincode) => Ok(()),
-            (Queue::SystemV(queue), crate::cwire::Wire::C) => {
-                queue.use_c_wire();
-                Ok(())
-            }
-            (Queue::Posix(_), crate::cwire::Wire::C) => Err(Error::usage(
-                "--wire c",
-                "the C programs use System V message queues, not POSIX ones",
-            )),
         }
     }
 
@@ -156,15 +147,6 @@ impl Queue {
             Queue::Posix(queue) => queue.attr().map(|attr| attr.messages as u64),
         }
     }
-
-    /// Takes the next message. `mtype` is msgrcv's type (System V only; POSIX always gives
-    /// the highest priority first). `None` only with `nowait` on an empty queue.
-    pub fn receive(&mut self, mtype: c_long, nowait: bool) -> Result<Option<Message>> {
-        match self {
-            Queue::SystemV(queue) => queue.receive(mtype, nowait),
-            Queue::Posix(queue) => queue.receive(nowait),
-        }
-    }
 }
 
 impl fmt::Display for Queue {
@@ -183,61 +165,14 @@ fn access(role: Role) -> Access {
     }
 }
 
-/// The sender's [`Outbox`]: one msgsnd (type `mtype`) or mq_send (priority) per message.
-#[derive(Debug)]
-pub struct QueueOutbox {
-    queue: Queue,
-    /// System V message type, or POSIX priority.
-    tag: c_long,
-    nowait: bool,
-    sent: u64,
-}
-
-impl QueueOutbox {
-    /// Sends into `queue` with System V type / POSIX priority `tag`; `nowait` makes a full
-    /// queue an error instead of a wait.
-    pub fn new(queue: Queue, tag: c_long, nowait: bool) -> Self {
-        QueueOutbox {
-            queue,
-            tag,
-            nowait,
-            sent: 0,
-        }
-    }
-
-    /// The queue.
-    pub fn queue(&self) -> &Queue {
-        &self.queue
-    }
-
-    /// Messages sent so far, End included.
-    pub fn sent(&self) -> u64 {
-        self.sent
+impl From<MsgQueue> for Queue {
+    fn from(queue: MsgQueue) -> Self {
+        Queue::SystemV(queue)
     }
 }
 
-impl Outbox for QueueOutbox {
-    fn send(&mut self, msg: &Message) -> Result<()> {
-        match &mut self.queue {
-            Queue::SystemV(queue) => queue.send(msg, self.tag, self.nowait)?,
-            Queue::Posix(queue) => {
-                let priority = u32::try_from(self.tag)
-                    .ok()
-                    .filter(|p| *p < crate::MQ_PRIO_MAX)
-                    .ok_or_else(|| {
-                        Error::usage(
-                            format!("--priority {}", self.tag),
-                            format!("a POSIX priority is 0 to {}", crate::MQ_PRIO_MAX - 1),
-                        )
-                    })?;
-                queue.send(msg, priority, self.nowait)?
-            }
-        }
-        if self.sent == 0 {
-            // From the first message on, the queue holds data a receiver is owed: never remove it.
-            self.queue.remove_when_done(false);
-        }
-        self.sent += 1;
-        Ok(())
+impl From<PosixQueue> for Queue {
+    fn from(queue: PosixQueue) -> Self {
+        Queue::Posix(queue)
     }
 }

@@ -25,10 +25,10 @@ use nix::libc::{self, c_int, c_long};
 use nix::unistd::geteuid;
 
 use ipc_common::cli::{Key, Mode, DEFAULT_MODE};
+use ipc_common::creation::create_or_open;
 use ipc_common::error::describe_errno;
-use ipc_common::{signals, wire, Error, Message, Result};
+use ipc_common::{program, signals, Error, Result};
 
-use crate::cwire;
 use crate::limits::{SysvLimits, MSGMAX_FILE, MSGMNB_FILE};
 use crate::sys::{self, MsgBuf, MsqId, MsqStat};
 
@@ -38,44 +38,42 @@ pub struct MsgQueue {
     id: MsqId,
     key: Key,
     mode: Mode,
-    program: &'static str,
     /// The owner flag: when set, `Drop` removes the queue if it is empty.
     remove_when_empty: bool,
     created: bool,
     limits: SysvLimits,
     /// The queue's byte capacity (`msg_qbytes`) when we opened it.
     max_bytes: u64,
-    /// `--wire c`: the C layout of a message, before it is copied behind the type in `buf`.
-    scratch: Vec<u8>,
     /// The msgbuf of msgsnd/msgrcv: room for msgmax bytes of text.
     buf: MsgBuf,
     full_reported: bool,
-    /// `--wire c`: the C programs' layout instead of bincode Messages (see crate::cwire).
-    c_wire: Option<cwire::Decoder>,
 }
 
 impl MsgQueue {
     /// C: `msgget(key, mode | IPC_CREAT | IPC_EXCL)`, and if the queue already exists,
-    /// `msgget(key, 0)`. Either way the queue must be ours (our uid) and have `mode`.
-    pub fn open_or_create(key: Key, mode: Mode, program: &'static str) -> Result<Self> {
+    /// `msgget(key, 0)` (through [`create_or_open`]). Either way the queue must be ours (our
+    /// uid) and have `mode`.
+    pub fn open_or_create(key: Key, mode: Mode) -> Result<Self> {
         let limits = SysvLimits::read()?;
         let flags = libc::IPC_CREAT | libc::IPC_EXCL | mode.0 as c_int;
-        match sys::msgget(key.0, flags) {
-            Ok(id) => MsgQueue::checked(id, key, mode, program, true, limits),
-            Err(Errno::EEXIST) => match MsgQueue::open_existing(key, mode, program)? {
-                Some(queue) => Ok(queue),
-                // Removed between our two msgget calls: create it after all.
-                None => MsgQueue::open_or_create(key, mode, program),
-            },
+        let create_exclusive = || match sys::msgget(key.0, flags) {
+            Ok(id) => MsgQueue::checked(id, key, mode, true, limits).map(Some),
+            Err(Errno::EEXIST) => Ok(None),
             Err(errno) => Err(msgget_error(key, errno)),
-        }
+        };
+        let open_existing = || MsgQueue::find(key, mode, limits);
+        let what = format!("message queue key {key}");
+        create_or_open(&what, create_exclusive, open_existing).map(|opened| opened.into_inner())
     }
 
     /// C: `msgget(key, 0)`: the existing queue, or `None` when there is none with this key.
-    pub fn open_existing(key: Key, mode: Mode, program: &'static str) -> Result<Option<Self>> {
-        let limits = SysvLimits::read()?;
+    pub fn open_existing(key: Key, mode: Mode) -> Result<Option<Self>> {
+        MsgQueue::find(key, mode, SysvLimits::read()?)
+    }
+
+    fn find(key: Key, mode: Mode, limits: SysvLimits) -> Result<Option<Self>> {
         match sys::msgget(key.0, 0) {
-            Ok(id) => MsgQueue::checked(id, key, mode, program, false, limits).map(Some),
+            Ok(id) => MsgQueue::checked(id, key, mode, false, limits).map(Some),
             Err(Errno::ENOENT) => Ok(None),
             Err(errno) => Err(msgget_error(key, errno)),
         }
@@ -84,27 +82,17 @@ impl MsgQueue {
     /// Checks that the queue is ours (our uid) and has the mode asked for. Until the checks
     /// pass, the guard owns the queue only if we just created it (it is then ours and empty, and
     /// an error removes it again); a queue we found is never touched by a failed check.
-    fn checked(
-        id: MsqId,
-        key: Key,
-        mode: Mode,
-        program: &'static str,
-        created: bool,
-        limits: SysvLimits,
-    ) -> Result<Self> {
+    fn checked(id: MsqId, key: Key, mode: Mode, created: bool, limits: SysvLimits) -> Result<Self> {
         let mut queue = MsgQueue {
             id,
             key,
             mode,
-            program,
             remove_when_empty: created,
             created,
             limits,
             max_bytes: 0,
-            scratch: Vec::new(),
             buf: MsgBuf::with_capacity(limits.msgmax),
             full_reported: false,
-            c_wire: None,
         };
         let what = format!("opening message queue key {key}");
         // msgget(key, 0) asks for no permission, so a queue we may not read is found, and
@@ -144,12 +132,6 @@ impl MsgQueue {
         self.remove_when_empty = owner;
     }
 
-    /// `--wire c`: from now on send and receive the C programs' `struct { long mtype; char
-    /// text[512]; }` (the text and its NUL) instead of bincode Messages.
-    pub fn use_c_wire(&mut self) {
-        self.c_wire = Some(cwire::Decoder::default());
-    }
-
     /// True when this process created the queue (rather than finding it).
     pub fn created(&self) -> bool {
         self.created
@@ -175,38 +157,45 @@ impl MsgQueue {
         sys::msgctl_stat(self.id).map_err(|errno| Error::sys(format!("looking at {self}"), errno))
     }
 
-    /// Sends `msg` as one kernel message of type `mtype` (> 0). C: `msgsnd(id, &buf, len, 0)`.
+    /// Sends `bytes` (an encoded Message, or the bench's raw bytes) as one kernel message
+    /// of type `mtype` (> 0). C: `msgsnd(id, &buf, len, 0)`, the bytes copied behind the
+    /// type into `buf.mtext` as C fills it.
     ///
-    /// The Message is encoded straight into the msgbuf, behind its type, as C fills
-    /// `buf.mtext`. A message larger than msgmax (or than the whole queue) is refused before the
-    /// call, naming the limit and its file. A full queue blocks, saying so once on stderr; with
+    /// A message larger than msgmax (or than the whole queue) is refused before the call,
+    /// naming the limit and its file. A full queue blocks, saying so once on stderr; with
     /// `nowait` (`IPC_NOWAIT`) it is an error instead. Ctrl-C interrupts the blocked call (EINTR).
-    pub fn send(&mut self, msg: &Message, mtype: c_long, nowait: bool) -> Result<()> {
-        let len = match self.c_wire {
-            Some(_) => {
-                cwire::encode(msg, &mut self.scratch)?;
-                self.check_size(self.scratch.len())?;
-                self.buf.text_mut()[..self.scratch.len()].copy_from_slice(&self.scratch);
-                self.scratch.len()
-            }
-            None => match wire::encode_into_slice(msg, self.buf.text_mut()) {
-                Ok(len) => len,
-                Err(wire::WireError::TooLarge { len, .. }) => {
-                    return Err(self.size_error(len as usize));
-                }
-                Err(err) => return Err(err.context(format!("encoding a message for {self}"))),
-            },
-        };
+    pub fn send(&mut self, bytes: &[u8], mtype: c_long, nowait: bool) -> Result<()> {
+        let len = bytes.len();
         self.check_size(len)?;
-        self.send_text(len, mtype, nowait)
-    }
-
-    /// Sends `bytes` as they are (no Message around them) as one kernel message of type
-    /// `mtype`: the raw path of ipc-bench. Same limits, blocking and errors as [`send`](Self::send).
-    pub fn send_bytes(&mut self, bytes: &[u8], mtype: c_long, nowait: bool) -> Result<()> {
-        self.check_size(bytes.len())?;
-        self.buf.text_mut()[..bytes.len()].copy_from_slice(bytes);
-        self.send_text(bytes.len(), mtype, nowait)
+        self.buf.text_mut()[..len].copy_from_slice(bytes);
+        self.buf.set_mtype(mtype);
+        // First without waiting, so that we can say once that the queue is full before we block.
+        match sys::msgsnd(self.id, &self.buf, len, libc::IPC_NOWAIT) {
+            Ok(()) => return Ok(()),
+            Err(Errno::EAGAIN) if nowait => {
+                let why = match self.stat() {
+                    Ok(stat) => format!(
+                        "queue full: it holds {} messages, {} of {} bytes (IPC_NOWAIT)",
+                        stat.messages, stat.bytes, stat.max_bytes
+                    ),
+                    Err(_) => "queue full (IPC_NOWAIT)".to_string(),
+                };
+                return Err(Error::new(format!("sending to {self}"), why).with_hint(
+                    "start a receiver to make room, or leave out --nowait to wait for one",
+                ));
+            }
+            Err(Errno::EAGAIN) => self.report_full(),
+            Err(Errno::EINTR) => signals::check()?,
+            Err(errno) => return Err(self.send_error(errno)),
+        }
+        loop {
+            match sys::msgsnd(self.id, &self.buf, len, 0) {
+                Ok(()) => return Ok(()),
+                // A signal handler ran: stop if it was Ctrl-C/SIGTERM, else block again.
+                Err(Errno::EINTR) => signals::check()?,
+                Err(errno) => return Err(self.send_error(errno)),
+            }
+        }
     }
 
     /// Refuses a message of `len` bytes that the kernel would refuse (EINVAL) or that could
@@ -239,38 +228,6 @@ impl MsgQueue {
         .with_hint("send smaller messages (--size), or raise the limit: sysctl kernel.msgmax=BYTES")
     }
 
-    /// Sends the first `len` bytes of the msgbuf's text with type `mtype`.
-    fn send_text(&mut self, len: usize, mtype: c_long, nowait: bool) -> Result<()> {
-        self.buf.set_mtype(mtype);
-        // First without waiting, so that we can say once that the queue is full before we block.
-        match sys::msgsnd(self.id, &self.buf, len, libc::IPC_NOWAIT) {
-            Ok(()) => return Ok(()),
-            Err(Errno::EAGAIN) if nowait => {
-                let why = match self.stat() {
-                    Ok(stat) => format!(
-                        "queue full: it holds {} messages, {} of {} bytes (IPC_NOWAIT)",
-                        stat.messages, stat.bytes, stat.max_bytes
-                    ),
-                    Err(_) => "queue full (IPC_NOWAIT)".to_string(),
-                };
-                return Err(Error::new(format!("sending to {self}"), why).with_hint(
-                    "start a receiver to make room, or leave out --nowait to wait for one",
-                ));
-            }
-            Err(Errno::EAGAIN) => self.report_full(),
-            Err(Errno::EINTR) => signals::check()?,
-            Err(errno) => return Err(self.send_error(errno)),
-        }
-        loop {
-            match sys::msgsnd(self.id, &self.buf, len, 0) {
-                Ok(()) => return Ok(()),
-                // A signal handler ran: stop if it was Ctrl-C/SIGTERM, else block again.
-                Err(Errno::EINTR) => signals::check()?,
-                Err(errno) => return Err(self.send_error(errno)),
-            }
-        }
-    }
-
     /// Says once, on stderr, that msgsnd is about to block on a full queue.
     fn report_full(&mut self) {
         if self.full_reported {
@@ -286,7 +243,7 @@ impl MsgQueue {
         };
         eprintln!(
             "{}: {self} is full{contents}: waiting in msgsnd until a receiver makes room",
-            self.program
+            program::name()
         );
     }
 
@@ -300,52 +257,22 @@ impl MsgQueue {
         }
     }
 
-    /// Takes the next message of type `mtype` (msgrcv's meaning: 0 any, T > 0 only T, T < 0 the
-    /// lowest type <= |T| first). C: `msgrcv(id, &buf, msgmax, mtype, 0)`.
+    /// Takes the next message of type `mtype` (msgrcv's meaning: 0 any, T > 0 only T, T < 0
+    /// the lowest type <= |T| first) and replaces `out` with its bytes. C: `msgrcv(id, &buf,
+    /// msgmax, mtype, 0)`.
     ///
-    /// Blocks on an empty queue; with `nowait` (`IPC_NOWAIT`) returns `None` instead. Ctrl-C
-    /// interrupts the blocked call (EINTR). Bytes that are not a Message are an error. The
-    /// Message is decoded straight out of the msgbuf.
-    pub fn receive(&mut self, mtype: c_long, nowait: bool) -> Result<Option<Message>> {
-        let Some(len) = self.receive_text(mtype, nowait)? else {
-            return Ok(None);
-        };
-        let text = &self.buf.text()[..len];
-        if let Some(decoder) = &mut self.c_wire {
-            return Ok(Some(decoder.decode(text)));
-        }
-        wire::decode(text).map(Some).map_err(|err| {
-            err.context(format!(
-                "reading a message of type {} from {self}",
-                self.buf.mtype()
-            ))
-        })
-    }
-
-    /// Takes the next message of type `mtype` as bytes (no Message expected): the raw path of
-    /// ipc-bench. Replaces `out` with them; false (and `out` untouched) when `nowait` found the
-    /// queue empty. Same waiting and errors as [`receive`](Self::receive).
-    pub fn receive_bytes(
-        &mut self,
-        mtype: c_long,
-        nowait: bool,
-        out: &mut Vec<u8>,
-    ) -> Result<bool> {
-        let Some(len) = self.receive_text(mtype, nowait)? else {
-            return Ok(false);
-        };
-        out.clear();
-        out.extend_from_slice(&self.buf.text()[..len]);
-        Ok(true)
-    }
-
-    /// msgrcv into our msgbuf; the length of the text it got, `None` if `nowait` found nothing.
-    fn receive_text(&mut self, mtype: c_long, nowait: bool) -> Result<Option<usize>> {
+    /// Blocks on an empty queue; with `nowait` (`IPC_NOWAIT`) returns false (and leaves `out`
+    /// untouched) instead. Ctrl-C interrupts the blocked call (EINTR).
+    pub fn receive(&mut self, mtype: c_long, nowait: bool, out: &mut Vec<u8>) -> Result<bool> {
         let flags = if nowait { libc::IPC_NOWAIT } else { 0 };
         loop {
             match sys::msgrcv(self.id, &mut self.buf, mtype, flags) {
-                Ok(len) => return Ok(Some(len)),
-                Err(Errno::ENOMSG) if nowait => return Ok(None),
+                Ok(len) => {
+                    out.clear();
+                    out.extend_from_slice(&self.buf.text()[..len]);
+                    return Ok(true);
+                }
+                Err(Errno::ENOMSG) if nowait => return Ok(false),
                 // A signal handler ran: stop if it was Ctrl-C/SIGTERM, else block again.
                 Err(Errno::EINTR) => signals::check()?,
                 Err(Errno::E2BIG) => {
@@ -397,7 +324,7 @@ impl Drop for MsgQueue {
         if !self.remove_when_empty {
             return;
         }
-        let program = self.program;
+        let program = program::name();
         let id = self.id;
         match sys::msgctl_stat(id) {
             Ok(stat) if stat.messages == 0 => match sys::msgctl_rmid(id) {

@@ -27,11 +27,12 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{self, ReceiverArgs, TraceArg};
-use ipc_common::receiver::Inbox;
-use ipc_common::{error, signals, Result};
-use ipc_msgq::cwire::WireArg;
-use ipc_msgq::{Queue, QueueArgs, Role};
+use ipc_common::clayout::MSGQ;
+use ipc_common::cli::{ReceiverArgs, TraceArg};
+use ipc_common::codec::WireArg;
+use ipc_common::receiver::{run_receiver, Receiving};
+use ipc_common::{program, Result};
+use ipc_msgq::{Queue, QueueArgs, QueueInbox, Role};
 
 /// Take messages out of a message queue, print each text and a summary, remove the queue.
 #[derive(Debug, Parser)]
@@ -60,54 +61,33 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args: Args = cli::parse();
-    error::exit_code("msgq-receiver", run(&args))
+    program::main(run)
 }
 
 fn run(args: &Args) -> Result<()> {
-    args.trace.apply();
-    signals::install()?;
-    args.queue.mode.mode.warn_if_open("msgq-receiver");
-    let mut inbox = Inbox::new("You wrote: ", &args.receiver);
-    let opened = if args.nowait {
-        Queue::open_existing(&args.queue, Role::Receiver, "msgq-receiver")
-    } else {
-        Queue::open_or_create(&args.queue, Role::Receiver, "msgq-receiver").map(Some)
-    };
-    let mut queue = match opened {
-        Ok(Some(queue)) => queue,
-        Ok(None) => {
-            eprintln!("msgq-receiver: nothing to drain: there is no such queue");
-            return inbox.finish(Ok(()));
-        }
-        Err(err) => return inbox.finish(Err(err)),
-    };
-    if let Err(err) = queue.set_wire(args.wire.wire) {
-        return inbox.finish(Err(err));
-    }
+    args.queue.check(&args.wire)?;
+    let mut receiving = Receiving::new("You wrote: ", &args.receiver);
     if args.nowait {
-        eprintln!("msgq-receiver: draining {}: {}", queue, queue.details());
-    } else {
-        eprintln!(
-            "msgq-receiver: waiting for messages on {}: {}",
-            queue,
-            queue.details()
-        );
+        // A drain: everything there, from any number of senders, until the queue is empty.
+        receiving = receiving.until_closed();
     }
-    let outcome = receive_all(&mut queue, &mut inbox, args);
-    // Dropping the guard: msgctl(IPC_RMID) / mq_unlink if the queue is empty, else keep it.
-    drop(queue);
-    inbox.finish(outcome)
-}
-
-/// Takes messages until every expected End arrived; with --nowait, until the queue is empty
-/// (draining also what senders beyond --senders left behind).
-fn receive_all(queue: &mut Queue, inbox: &mut Inbox, args: &Args) -> Result<()> {
-    while let Some(msg) = queue.receive(args.mtype, args.nowait)? {
-        if inbox.take(&msg)? && !args.nowait {
-            return Ok(());
-        }
-    }
-    eprintln!("msgq-receiver: the queue is empty");
-    Ok(())
+    // The inbox is dropped before the summary: msgctl(IPC_RMID) / mq_unlink if the queue is empty.
+    run_receiver(receiving, || {
+        let queue = if args.nowait {
+            Queue::open_existing(&args.queue, Role::Receiver)?
+        } else {
+            Some(Queue::open_or_create(&args.queue, Role::Receiver)?)
+        };
+        let Some(queue) = queue else {
+            eprintln!("msgq-receiver: nothing to drain: there is no such queue");
+            return Ok(QueueInbox::nothing());
+        };
+        let doing = if args.nowait {
+            "draining"
+        } else {
+            "waiting for messages on"
+        };
+        eprintln!("msgq-receiver: {doing} {queue}: {}", queue.details());
+        Ok(QueueInbox::new(queue, args.mtype, args.nowait).speaking(args.wire.codec(&MSGQ)))
+    })
 }

@@ -24,10 +24,11 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{self, MessageSource, TraceArg};
+use ipc_common::clayout::MSGQ;
+use ipc_common::cli::{MessageSource, TraceArg};
+use ipc_common::codec::WireArg;
 use ipc_common::sender::run_sender;
-use ipc_common::{error, signals, Result};
-use ipc_msgq::cwire::{self, Wire, WireArg};
+use ipc_common::{program, Result};
 use ipc_msgq::{Queue, QueueArgs, QueueOutbox, Role, MQ_PRIO_MAX};
 
 /// Put messages into a message queue (System V by default, POSIX with --posix) and exit.
@@ -59,19 +60,15 @@ struct Args {
 const PROMPT: &str = "Enter some text:";
 
 fn main() -> ExitCode {
-    let args: Args = cli::parse();
-    error::exit_code("msgq-sender", run(&args))
+    program::main(run)
 }
 
 fn run(args: &Args) -> Result<()> {
-    args.trace.apply();
-    signals::install()?;
-    args.queue.mode.mode.warn_if_open("msgq-sender");
-    if args.wire.wire == Wire::C {
-        cwire::check_source(&args.source)?;
+    args.queue.check(&args.wire)?;
+    if args.wire.is_c() {
+        MSGQ.check_source(&args.source)?;
     }
-    let mut queue = Queue::open_or_create(&args.queue, Role::Sender, "msgq-sender")?;
-    queue.set_wire(args.wire.wire)?;
+    let queue = Queue::open_or_create(&args.queue, Role::Sender)?;
     let verb = if queue.created() { "created" } else { "opened" };
     eprintln!("msgq-sender: {verb} {queue}: {}", queue.details());
     let tag = if args.queue.posix {
@@ -79,18 +76,17 @@ fn run(args: &Args) -> Result<()> {
     } else {
         args.mtype
     };
-    let mut outbox = QueueOutbox::new(queue, tag, args.nowait);
+    let mut outbox = QueueOutbox::new(queue, tag, args.nowait).speaking(args.wire.codec(&MSGQ));
     let sent = run_sender(&args.source, PROMPT, &mut outbox)?;
-    let waiting = outbox
-        .queue()
+    let plural = if sent.messages == 1 { "" } else { "s" };
+    let queue = outbox.queue();
+    let holds = queue
         .messages()
         .map(|n| format!("; it now holds {n}"))
         .unwrap_or_default();
-    let plural = if sent.messages == 1 { "" } else { "s" };
     eprintln!(
-        "msgq-sender: sent {} message{plural} and End to {}{waiting}; exiting without waiting for a receiver",
-        sent.messages,
-        outbox.queue()
+        "msgq-sender: sent {} message{plural} and End to {queue}{holds}; exiting without waiting for a receiver",
+        sent.messages
     );
     Ok(())
 }

@@ -1,0 +1,106 @@
+//! [`QueueInbox`]: how msgq-receiver (and ipc-bench) take messages out of either kind of
+//! queue, the mirror of [`QueueOutbox`](crate::QueueOutbox).
+//!
+//! One kernel message is one message: one `msgrcv` (System V, selecting by message type) or
+//! `mq_receive` (POSIX, highest priority first) takes it out, and the [`Codec`] chosen by
+//! `--wire` decodes it; bytes that are not a message are [`Delivery::Garbled`]. With
+//! `nowait` (`--nowait`, a drain) an empty queue is [`Delivery::Closed`]. The raw path,
+//! [`Inbox::receive_bytes`], skips the codec.
+
+use nix::libc::c_long;
+
+use ipc_common::codec::Codec;
+use ipc_common::receiver::{Delivery, Inbox};
+use ipc_common::{program, Error, Result};
+
+use crate::queue::Queue;
+
+/// The receiver's [`Inbox`]: one msgrcv (of type `mtype`) or mq_receive per message.
+#[derive(Debug)]
+pub struct QueueInbox {
+    /// `None`: a drain found no queue, so there is nothing to take.
+    queue: Option<Queue>,
+    codec: Codec,
+    /// msgrcv's msgtyp (System V only; POSIX always gives the highest priority first).
+    mtype: c_long,
+    nowait: bool,
+    /// The last kernel message's bytes, reused from one receive to the next.
+    record: Vec<u8>,
+}
+
+impl QueueInbox {
+    /// Takes our bincode Messages out of `queue` (a [`MsgQueue`](crate::MsgQueue), a
+    /// [`PosixQueue`](crate::PosixQueue) or a [`Queue`]), of System V type `mtype` (msgrcv's
+    /// meaning: 0 any, T > 0 only T, T < 0 the lowest type <= |T| first). With `nowait`, an
+    /// empty queue closes the inbox instead of being waited on.
+    pub fn new(queue: impl Into<Queue>, mtype: c_long, nowait: bool) -> Self {
+        QueueInbox {
+            queue: Some(queue.into()),
+            codec: Codec::Bincode,
+            mtype,
+            nowait,
+            record: Vec::new(),
+        }
+    }
+
+    /// An inbox with no queue behind it, closed from the start: a drain of a queue that is
+    /// not there.
+    pub fn nothing() -> Self {
+        QueueInbox {
+            queue: None,
+            codec: Codec::Bincode,
+            mtype: 0,
+            nowait: true,
+            record: Vec::new(),
+        }
+    }
+
+    /// Decodes each message with `codec` instead (`--wire c`: `WireArg::codec(&clayout::MSGQ)`).
+    #[must_use]
+    pub fn speaking(mut self, codec: Codec) -> Self {
+        self.codec = codec;
+        self
+    }
+
+    /// Replaces `buf` with the next kernel message's bytes; false when there is none to take
+    /// (`nowait` on an empty queue, or no queue).
+    fn take(&mut self, buf: &mut Vec<u8>) -> Result<bool> {
+        match &mut self.queue {
+            Some(Queue::SystemV(queue)) => queue.receive(self.mtype, self.nowait, buf),
+            Some(Queue::Posix(queue)) => queue.receive(self.nowait, buf),
+            None => Ok(false),
+        }
+    }
+}
+
+impl Inbox for QueueInbox {
+    /// C: `msgrcv(id, &buf, msgmax, mtype, 0)` / `mq_receive(mqd, buf, msgsize, &prio)`, then
+    /// decoding.
+    fn receive(&mut self) -> Result<Delivery> {
+        let mut record = std::mem::take(&mut self.record);
+        let taken = self.take(&mut record);
+        let delivery = match taken {
+            Ok(true) => Ok(self.codec.decode(&record)),
+            Ok(false) => Ok(Delivery::Closed),
+            Err(err) => Err(err),
+        };
+        self.record = record;
+        delivery
+    }
+
+    fn receive_bytes(&mut self, buf: &mut Vec<u8>) -> Result<()> {
+        if self.take(buf)? {
+            Ok(())
+        } else {
+            Err(Error::new("receiving from the queue", "it is empty"))
+        }
+    }
+
+    /// A drain says that it took everything.
+    fn finish(&mut self) -> Result<()> {
+        if self.nowait && self.queue.is_some() {
+            eprintln!("{}: the queue is empty", program::name());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,105 @@
+//! [`QueueOutbox`]: how msgq-sender (and ipc-bench) put messages into either kind of queue.
+//!
+//! One message is one kernel message: the [`Codec`] chosen by `--wire` encodes it (our bincode
+//! Message, or the C programs' text and NUL), and one `msgsnd` (System V, with the message
+//! type) or `mq_send` (POSIX, with the priority) puts it in. The raw path,
+//! [`Outbox::send_bytes`], skips the codec.
+
+use nix::libc::c_long;
+
+use ipc_common::codec::Codec;
+use ipc_common::sender::Outbox;
+use ipc_common::{Error, Message, Result};
+
+use crate::queue::Queue;
+use crate::MQ_PRIO_MAX;
+
+/// The sender's [`Outbox`]: one msgsnd (type `tag`) or mq_send (priority `tag`) per message.
+#[derive(Debug)]
+pub struct QueueOutbox {
+    queue: Queue,
+    codec: Codec,
+    /// System V message type (> 0), or POSIX priority.
+    tag: c_long,
+    nowait: bool,
+    /// The encoded message, reused from one send to the next.
+    record: Vec<u8>,
+    sent: u64,
+}
+
+impl QueueOutbox {
+    /// Sends our bincode Messages into `queue` (a [`MsgQueue`](crate::MsgQueue), a
+    /// [`PosixQueue`](crate::PosixQueue) or a [`Queue`]) with System V type / POSIX priority
+    /// `tag`; `nowait` makes a full queue an error instead of a wait.
+    pub fn new(queue: impl Into<Queue>, tag: c_long, nowait: bool) -> Self {
+        QueueOutbox {
+            queue: queue.into(),
+            codec: Codec::Bincode,
+            tag,
+            nowait,
+            record: Vec::new(),
+            sent: 0,
+        }
+    }
+
+    /// Encodes each message with `codec` instead (`--wire c`: `WireArg::codec(&clayout::MSGQ)`).
+    #[must_use]
+    pub fn speaking(mut self, codec: Codec) -> Self {
+        self.codec = codec;
+        self
+    }
+
+    /// The queue.
+    pub fn queue(&self) -> &Queue {
+        &self.queue
+    }
+
+    /// Messages sent so far, End included.
+    pub fn sent(&self) -> u64 {
+        self.sent
+    }
+
+    /// Puts `bytes` into the queue as one kernel message.
+    fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        match &mut self.queue {
+            Queue::SystemV(queue) => queue.send(bytes, self.tag, self.nowait)?,
+            Queue::Posix(queue) => queue.send(bytes, priority(self.tag)?, self.nowait)?,
+        }
+        if self.sent == 0 {
+            // From the first message on, the queue holds data a receiver is owed: never remove it.
+            self.queue.remove_when_done(false);
+        }
+        self.sent += 1;
+        Ok(())
+    }
+}
+
+impl Outbox for QueueOutbox {
+    /// C: `msgsnd(id, &buf, len, 0)` / `mq_send(mqd, buf, len, prio)`, after encoding.
+    fn send(&mut self, msg: &Message) -> Result<()> {
+        let mut record = std::mem::take(&mut self.record);
+        let sent = self
+            .codec
+            .encode(msg, &mut record)
+            .and_then(|()| self.put(&record));
+        self.record = record;
+        sent
+    }
+
+    fn send_bytes(&mut self, bytes: &[u8]) -> Result<()> {
+        self.put(bytes)
+    }
+}
+
+/// `tag` as a POSIX priority: 0 to `MQ_PRIO_MAX - 1`.
+fn priority(tag: c_long) -> Result<u32> {
+    u32::try_from(tag)
+        .ok()
+        .filter(|p| *p < MQ_PRIO_MAX)
+        .ok_or_else(|| {
+            Error::usage(
+                format!("--priority {tag}"),
+                format!("a POSIX priority is 0 to {}", MQ_PRIO_MAX - 1),
+            )
+        })
+}
