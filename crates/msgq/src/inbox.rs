@@ -61,35 +61,33 @@ impl QueueInbox {
         self.codec = codec;
         self
     }
-
-    /// Replaces `buf` with the next kernel message's bytes; false when there is none to take
-    /// (`nowait` on an empty queue, or no queue).
-    fn take(&mut self, buf: &mut Vec<u8>) -> Result<bool> {
-        match &mut self.queue {
-            Some(Queue::SystemV(queue)) => queue.receive(self.mtype, self.nowait, buf),
-            Some(Queue::Posix(queue)) => queue.receive(self.nowait, buf),
-            None => Ok(false),
-        }
-    }
 }
 
 impl Inbox for QueueInbox {
-    /// C: `msgrcv(id, &buf, msgmax, mtype, 0)` / `mq_receive(mqd, buf, msgsize, &prio)`, then
-    /// decoding.
+    /// C: `msgrcv(id, &buf, msgmax, mtype, 0)` (System V) or `mq_receive(mqd, buf, msgsize,
+    /// &prio)` (POSIX) into the reused record, then decodes it.
     fn receive(&mut self) -> Result<Delivery> {
-        let mut record = std::mem::take(&mut self.record);
-        let taken = self.take(&mut record);
-        let delivery = match taken {
-            Ok(true) => Ok(self.codec.decode(&record)),
-            Ok(false) => Ok(Delivery::Closed),
-            Err(err) => Err(err),
+        let record = &mut self.record;
+        let taken = match &mut self.queue {
+            Some(Queue::SystemV(queue)) => queue.receive(self.mtype, self.nowait, record)?,
+            Some(Queue::Posix(queue)) => queue.receive(self.nowait, record)?,
+            None => false,
         };
-        self.record = record;
-        delivery
+        if taken {
+            Ok(self.codec.decode(&self.record))
+        } else {
+            Ok(Delivery::Closed)
+        }
     }
 
+    /// The raw path: the next kernel message's bytes into `buf`, no codec.
     fn receive_bytes(&mut self, buf: &mut Vec<u8>) -> Result<()> {
-        if self.take(buf)? {
+        let taken = match &mut self.queue {
+            Some(Queue::SystemV(queue)) => queue.receive(self.mtype, self.nowait, buf)?,
+            Some(Queue::Posix(queue)) => queue.receive(self.nowait, buf)?,
+            None => false,
+        };
+        if taken {
             Ok(())
         } else {
             Err(Error::new("receiving from the queue", "it is empty"))

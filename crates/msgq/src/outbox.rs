@@ -59,35 +59,38 @@ impl QueueOutbox {
         self.sent
     }
 
-    /// Puts `bytes` into the queue as one kernel message.
-    fn put(&mut self, bytes: &[u8]) -> Result<()> {
-        match &mut self.queue {
-            Queue::SystemV(queue) => queue.send(bytes, self.tag, self.nowait)?,
-            Queue::Posix(queue) => queue.send(bytes, priority(self.tag)?, self.nowait)?,
-        }
+    /// After each message: from the first one on, the queue holds data a receiver is owed,
+    /// so it is never removed by us.
+    fn count_one(&mut self) {
         if self.sent == 0 {
-            // From the first message on, the queue holds data a receiver is owed: never remove it.
             self.queue.remove_when_done(false);
         }
         self.sent += 1;
-        Ok(())
     }
 }
 
 impl Outbox for QueueOutbox {
-    /// C: `msgsnd(id, &buf, len, 0)` / `mq_send(mqd, buf, len, prio)`, after encoding.
+    /// Encodes `msg` into the reused record, then C: `msgsnd(id, &buf, len, 0)` (System V) or
+    /// `mq_send(mqd, buf, len, prio)` (POSIX).
     fn send(&mut self, msg: &Message) -> Result<()> {
-        let mut record = std::mem::take(&mut self.record);
-        let sent = self
-            .codec
-            .encode(msg, &mut record)
-            .and_then(|()| self.put(&record));
-        self.record = record;
-        sent
+        self.codec.encode(msg, &mut self.record)?;
+        let record = &self.record;
+        match &mut self.queue {
+            Queue::SystemV(queue) => queue.send(record, self.tag, self.nowait)?,
+            Queue::Posix(queue) => queue.send(record, priority(self.tag)?, self.nowait)?,
+        }
+        self.count_one();
+        Ok(())
     }
 
+    /// The raw path: `bytes` as one kernel message, no codec.
     fn send_bytes(&mut self, bytes: &[u8]) -> Result<()> {
-        self.put(bytes)
+        match &mut self.queue {
+            Queue::SystemV(queue) => queue.send(bytes, self.tag, self.nowait)?,
+            Queue::Posix(queue) => queue.send(bytes, priority(self.tag)?, self.nowait)?,
+        }
+        self.count_one();
+        Ok(())
     }
 }
 
