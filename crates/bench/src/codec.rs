@@ -1,24 +1,23 @@
-//! The two paths every mechanism is measured on, over the same kernel object:
+//! The two paths every mechanism is measured on, over the same kernel object and through the
+//! same [`Inbox`]/[`Outbox`] the sender and receiver programs use:
 //!
-//! - **raw**: the payload bytes as they are (`write`/`read`, one kernel message per message);
-//!   the first 8 bytes carry the sequence number, the receiver checks it and the checksum of
-//!   every other byte;
+//! - **raw**: the payload bytes as they are ([`Outbox::send_bytes`], [`Inbox::receive_bytes`]:
+//!   one kernel message per message, or on a byte stream the bytes with no frame); the first 8
+//!   bytes carry the sequence number, the receiver checks it and the checksum of every other
+//!   byte;
 //! - **typed**: an `ipc_common::Message` through the workspace's bincode codec, exactly as the
-//!   sender/receiver programs send it (`FrameWriter`/`FrameReader` on byte streams,
-//!   `wire::encode`/`wire::decode` on message-oriented mechanisms); the receiver checks the
-//!   sequence number and the payload's checksum (`Message::is_intact`).
+//!   programs send it ([`Outbox::send`], [`Inbox::receive`]); the receiver checks the sequence
+//!   number and the payload's checksum (`Message::is_intact`).
 //!
 //! Nothing here allocates per message, except what the typed receiver's decoder does (it
 //! returns an owned `Message`): that cost is part of what the typed path measures.
 
-use std::io::{Read, Write};
-
 use ipc_common::message::{checksum, generated_bytes};
+use ipc_common::receiver::{Delivery, Inbox};
 use ipc_common::sender::Outbox;
-use ipc_common::stream::{FrameReader, FrameWriter};
-use ipc_common::{Body, Context, Error, Message, Result};
+use ipc_common::{Body, Error, Message, Result};
 
-use crate::transport::{Endpoint, MsgLink};
+use crate::transport::Endpoint;
 
 /// Which path to measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -52,21 +51,17 @@ pub trait Codec {
 
 /// The codec for `path` over `endpoint`, for messages of `size` payload bytes (at least 16).
 pub fn make(endpoint: Endpoint, path: PathKind, size: usize) -> Box<dyn Codec> {
-    let template = RawTemplate::new(size);
-    let msg = Message::payload(std::process::id(), 0, size);
-    match (endpoint, path) {
-        (Endpoint::Stream { r, w }, PathKind::Raw) => Box::new(RawStream { r, w, t: template }),
-        (Endpoint::Msg(link), PathKind::Raw) => Box::new(RawMsg { link, t: template }),
-        (Endpoint::Stream { r, w }, PathKind::Typed) => Box::new(TypedStream {
-            r: FrameReader::new(r, "reading the stream"),
-            w: FrameWriter::new(w, "writing the stream", "the peer closed the stream"),
-            msg,
+    let Endpoint { inbox, outbox } = endpoint;
+    match path {
+        PathKind::Raw => Box::new(Raw {
+            inbox,
+            outbox,
+            t: RawTemplate::new(size),
         }),
-        (Endpoint::Msg(link), PathKind::Typed) => Box::new(TypedMsg {
-            link,
-            msg,
-            scratch: Vec::new(),
-            buf: Vec::new(),
+        PathKind::Typed => Box::new(Typed {
+            inbox,
+            outbox,
+            msg: Message::payload(std::process::id(), 0, size),
         }),
     }
 }
@@ -121,143 +116,81 @@ impl RawTemplate {
     }
 }
 
-struct RawStream {
-    r: Box<dyn Read>,
-    w: Box<dyn Write>,
+/// Bytes as they are.
+struct Raw {
+    inbox: Box<dyn Inbox>,
+    outbox: Box<dyn Outbox>,
     t: RawTemplate,
 }
 
-impl Codec for RawStream {
+impl Codec for Raw {
     fn send(&mut self, seq: u64) -> Result<()> {
         let bytes = self.t.stamp(seq);
-        self.w.write_all(bytes).context("writing a message")
+        self.outbox.send_bytes(bytes)
     }
 
     fn recv(&mut self) -> Result<u64> {
-        self.r
-            .read_exact(&mut self.t.buf)
-            .context("reading a message")?;
+        // A byte stream reads exactly buf.len() bytes: keep it at the message's size.
+        self.t.buf.resize(self.t.payload.len(), 0);
+        self.inbox.receive_bytes(&mut self.t.buf)?;
         self.t.verify()
     }
 
     fn echo(&mut self) -> Result<()> {
         self.recv()?;
-        self.w.write_all(&self.t.buf).context("writing a message")
+        self.outbox.send_bytes(&self.t.buf)
     }
 
     fn flush(&mut self) -> Result<()> {
-        self.w.flush().context("flushing")
+        self.outbox.flush()
     }
 }
 
-struct RawMsg {
-    link: Box<dyn MsgLink>,
-    t: RawTemplate,
-}
-
-impl Codec for RawMsg {
-    fn send(&mut self, seq: u64) -> Result<()> {
-        let bytes = self.t.stamp(seq);
-        self.link.send(bytes)
-    }
-
-    fn recv(&mut self) -> Result<u64> {
-        self.link.recv(&mut self.t.buf)?;
-        self.t.verify()
-    }
-
-    fn echo(&mut self) -> Result<()> {
-        self.recv()?;
-        self.link.send(&self.t.buf)
-    }
-
-    fn flush(&mut self) -> Result<()> {
-        Ok(())
-    }
-}
-
-/// Checks a received Message and returns its number.
-fn verify(msg: &Message) -> Result<u64> {
-    if !matches!(msg.body, Body::Payload { .. }) || !msg.is_intact() {
-        return Err(Error::new(
-            format!("checking message {}", msg.seq),
-            "it is not an intact payload",
-        ));
-    }
-    Ok(msg.seq)
-}
-
-struct TypedStream {
-    r: FrameReader<Box<dyn Read>>,
-    w: FrameWriter<Box<dyn Write>>,
+/// `Message`s, as the programs send them.
+struct Typed {
+    inbox: Box<dyn Inbox>,
+    outbox: Box<dyn Outbox>,
     msg: Message,
 }
 
-impl TypedStream {
+impl Typed {
+    /// The next message, checked; its number.
     fn next(&mut self) -> Result<Message> {
-        self.r
-            .next_message()?
-            .ok_or_else(|| Error::new("reading the stream", "the peer closed it early"))
+        match self.inbox.receive()? {
+            Delivery::Message(msg)
+                if matches!(msg.body, Body::Payload { .. }) && msg.is_intact() =>
+            {
+                Ok(msg)
+            }
+            Delivery::Message(msg) => Err(Error::new(
+                format!("checking message {}", msg.seq),
+                "it is not an intact payload",
+            )),
+            Delivery::Garbled(why) => Err(Error::new("receiving a message", why)),
+            Delivery::Closed => Err(Error::new(
+                "receiving a message",
+                "the peer closed it early",
+            )),
+        }
     }
 }
 
-impl Codec for TypedStream {
+impl Codec for Typed {
     fn send(&mut self, seq: u64) -> Result<()> {
         self.msg.seq = seq;
-        self.w.send(&self.msg)
+        self.outbox.send(&self.msg)
     }
 
     fn recv(&mut self) -> Result<u64> {
-        let msg = self.next()?;
-        verify(&msg)
+        self.next().map(|msg| msg.seq)
     }
 
     fn echo(&mut self) -> Result<()> {
         let msg = self.next()?;
-        verify(&msg)?;
-        self.w.send(&msg)
+        self.outbox.send(&msg)
     }
 
     fn flush(&mut self) -> Result<()> {
-        self.w.flush()
-    }
-}
-
-struct TypedMsg {
-    link: Box<dyn MsgLink>,
-    msg: Message,
-    scratch: Vec<u8>,
-    buf: Vec<u8>,
-}
-
-impl TypedMsg {
-    fn next(&mut self) -> Result<Message> {
-        self.link.recv_message(&mut self.buf)
-    }
-
-    fn put(&mut self, msg: &Message) -> Result<()> {
-        self.link.send_message(msg, &mut self.scratch)
-    }
-}
-
-impl Codec for TypedMsg {
-    fn send(&mut self, seq: u64) -> Result<()> {
-        self.msg.seq = seq;
-        self.link.send_message(&self.msg, &mut self.scratch)
-    }
-
-    fn recv(&mut self) -> Result<u64> {
-        let msg = self.next()?;
-        verify(&msg)
-    }
-
-    fn echo(&mut self) -> Result<()> {
-        let msg = self.next()?;
-        verify(&msg)?;
-        self.put(&msg)
-    }
-
-    fn flush(&mut self) -> Result<()> {
-        Ok(())
+        self.outbox.flush()
     }
 }

@@ -27,6 +27,7 @@ mod codec;
 mod cref;
 mod machine;
 mod measure;
+mod mech;
 mod memcpy;
 mod report;
 mod stop;

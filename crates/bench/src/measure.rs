@@ -68,7 +68,7 @@ fn expect(got: u64, want: u64) -> Result<()> {
 
 /// When our side failed: if the peer has exited, its failure is the real cause.
 fn blame_peer(peer: &mut ipc_pipe::ChildGuard, err: Error) -> Error {
-    if ipc_ring::process_alive(peer.pid().as_raw() as u32) {
+    if ipc_common::process::is_running(peer.pid().as_raw() as u32) {
         return err;
     }
     match finish_peer(peer) {

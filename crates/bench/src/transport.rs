@@ -1,12 +1,12 @@
 //! Each mechanism's two ends: the bench process creates the kernel objects and starts its peer
 //! (itself, re-executed with the hidden `__peer` command), the peer opens them.
 //!
-//! A byte stream (pipe, FIFO, Unix stream, TCP) becomes an [`Endpoint::Stream`]; a
-//! message-oriented mechanism (UDP, the ring, the System V and POSIX queues of crates/msgq, the
-//! shared-memory handoff of crates/shm) an [`Endpoint::Msg`] that carries one message per kernel
-//! message (datagram, slot, queue message). The crates with an API of their own for `Message`s
-//! (queues, shared memory, ring) are measured through it on the typed path
-//! ([`MsgLink::send_message`], [`MsgLink::recv_message`]).
+//! Every end is the mechanism's own [`Inbox`] and [`Outbox`], the very types the sender and
+//! receiver programs use: crates/common's frame reader and writer on byte streams (pipe, FIFO,
+//! Unix stream, TCP), crates/socket's `Datagrams` for UDP, crates/msgq's `QueueInbox` and
+//! `QueueOutbox`, crates/shm's `ShmReader` and `ShmWriter`, crates/ring's `RingReceiver` and
+//! `RingSender`. The raw path goes through their `send_bytes`/`receive_bytes`, the typed path
+//! through `send`/`receive`; the bench has no adapters of its own.
 //!
 //! The FIFO is made here with `mkfifo` and read and written like a pipe: crates/fifo's
 //! `FifoWriter` keeps each message within PIPE_BUF (4 KiB) so that several writers never
@@ -23,143 +23,45 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use ipc_common::{cli, signals, wire, Context, Error, Message, Result};
+use ipc_common::receiver::Inbox;
+use ipc_common::sender::Outbox;
+use ipc_common::stream::{FrameReader, FrameWriter};
+use ipc_common::{cli, signals, Context, Error, Result};
 use ipc_msgq::posix::Access;
-use ipc_msgq::{MsgQueue, PosixQueue};
+use ipc_msgq::{MsgQueue, PosixQueue, QueueInbox, QueueOutbox};
 use ipc_pipe::ChildGuard;
-use ipc_ring::{Consumer, Producer, Ring};
+use ipc_ring::{Ring, RingReceiver, RingSender};
 use ipc_shm::{Channel, Layout, ShmReader, ShmWriter};
+use ipc_socket::datagram::Datagrams;
 
 use crate::codec::PathKind;
+pub use crate::mech::{Mech, ENVELOPE};
 
-/// The mechanisms the bench knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
-pub enum Mech {
-    /// Anonymous pipe (pipe(2)), parent and child
-    Pipe,
-    /// Named pipe (mkfifo(3))
-    Fifo,
-    /// The lock-free shared-memory ring (crates/ring)
-    Ring,
-    /// Unix domain stream socket
-    Unix,
-    /// TCP over loopback
-    Tcp,
-    /// UDP over loopback (latency only: UDP may drop a stream)
-    Udp,
-    /// System V message queue (crates/msgq)
-    SysvMsgq,
-    /// POSIX message queue (crates/msgq)
-    PosixMq,
-    /// System V shared memory + semaphore handoff, 1 slot (crates/shm)
-    #[value(name = "shm-sem-1")]
-    ShmSem1,
-    /// System V shared memory + semaphore handoff, 8 slots (crates/shm)
-    #[value(name = "shm-sem-8")]
-    ShmSem8,
+/// One end of a connection, ready for a codec: the mechanism's own [`Inbox`] and [`Outbox`],
+/// the same types the sender and receiver programs use.
+pub struct Endpoint {
+    pub inbox: Box<dyn Inbox>,
+    pub outbox: Box<dyn Outbox>,
 }
 
-impl Mech {
-    /// Every mechanism, in table order.
-    pub const ALL: [Mech; 10] = [
-        Mech::Pipe,
-        Mech::Fifo,
-        Mech::SysvMsgq,
-        Mech::PosixMq,
-        Mech::ShmSem1,
-        Mech::ShmSem8,
-        Mech::Unix,
-        Mech::Tcp,
-        Mech::Udp,
-        Mech::Ring,
-    ];
-
-    /// The name on the command line, in the table and of its C program.
-    pub fn name(self) -> &'static str {
-        match self {
-            Mech::Pipe => "pipe",
-            Mech::Fifo => "fifo",
-            Mech::Ring => "ring",
-            Mech::Unix => "unix",
-            Mech::Tcp => "tcp",
-            Mech::Udp => "udp",
-            Mech::SysvMsgq => "sysv-msgq",
-            Mech::PosixMq => "posix-mq",
-            Mech::ShmSem1 => "shm-sem-1",
-            Mech::ShmSem8 => "shm-sem-8",
+impl Endpoint {
+    /// A byte stream, framed as the programs frame it (and written as-is on the raw path).
+    fn stream(r: impl Read + 'static, w: impl Write + 'static) -> Self {
+        Endpoint {
+            inbox: Box::new(FrameReader::new(r, "reading the stream")),
+            outbox: Box::new(FrameWriter::new(
+                w,
+                "writing the stream",
+                "the peer closed the stream",
+            )),
         }
     }
 
-    /// The name of its C reference program (crates/bench/c/NAME.c).
-    pub fn c_name(self) -> &'static str {
-        match self {
-            Mech::SysvMsgq => "sysvmsg",
-            Mech::PosixMq => "posixmq",
-            Mech::ShmSem1 | Mech::ShmSem8 => "shmsem",
-            other => other.name(),
+    fn of(inbox: impl Inbox + 'static, outbox: impl Outbox + 'static) -> Self {
+        Endpoint {
+            inbox: Box::new(inbox),
+            outbox: Box::new(outbox),
         }
-    }
-
-    /// Slots per direction (the shared-memory handoff; 1 elsewhere).
-    pub fn slots(self) -> u32 {
-        match self {
-            Mech::ShmSem8 => 8,
-            _ => 1,
-        }
-    }
-
-    /// Message sizes of the throughput streams: 4 KiB and 64 KiB, or for queues 4 KiB and
-    /// the largest message the system takes (msgmax / msgsize_max, less room for the envelope).
-    pub fn stream_sizes(self) -> Vec<usize> {
-        let limit = |file: &str| {
-            std::fs::read_to_string(file)
-                .ok()
-                .and_then(|s| s.trim().parse::<usize>().ok())
-                .unwrap_or(8192)
-        };
-        match self {
-            Mech::SysvMsgq => vec![4096, limit("/proc/sys/kernel/msgmax") - ENVELOPE],
-            Mech::PosixMq => vec![4096, limit("/proc/sys/fs/mqueue/msgsize_max") - ENVELOPE],
-            _ => vec![4096, 65536],
-        }
-    }
-
-    /// False where a one-way stream makes no sense (UDP drops what does not fit).
-    pub fn has_throughput(self) -> bool {
-        self != Mech::Udp
-    }
-}
-
-/// Bytes a typed Message adds around its payload, rounded up (pid, seq, tag, length, checksum).
-pub const ENVELOPE: usize = 64;
-
-/// One end of a connection, ready for a codec.
-pub enum Endpoint {
-    /// A byte stream: no message boundaries.
-    Stream { r: Box<dyn Read>, w: Box<dyn Write> },
-    /// One message per kernel message.
-    Msg(Box<dyn MsgLink>),
-}
-
-/// A message-oriented link: each `send` arrives as one `recv`.
-///
-/// `send`/`recv` are the raw path (bytes as they are); `send_message`/`recv_message` the typed
-/// one, by default `wire::encode` + `send` and `recv` + `wire::decode`. A crate with its own API
-/// for `Message`s (queues, shared memory, the ring) overrides them with it: that API is what
-/// the programs use, and it may encode and decode in place, without the scratch copy.
-pub trait MsgLink {
-    fn send(&mut self, bytes: &[u8]) -> Result<()>;
-    /// Replaces `buf` with the next message.
-    fn recv(&mut self, buf: &mut Vec<u8>) -> Result<()>;
-    /// Encodes and sends one `Message` (`scratch` is space for the encoding).
-    fn send_message(&mut self, msg: &Message, scratch: &mut Vec<u8>) -> Result<()> {
-        wire::encode(msg, scratch).map_err(|err| err.context("encoding a message"))?;
-        self.send(scratch)
-    }
-    /// Receives and decodes the next `Message` (`buf` is scratch space).
-    fn recv_message(&mut self, buf: &mut Vec<u8>) -> Result<Message> {
-        self.recv(buf)?;
-        wire::decode(buf).map_err(|err| err.context("decoding a message"))
     }
 }
 
@@ -282,7 +184,8 @@ fn accept_from<T>(peer: &ChildGuard, mut try_accept: impl FnMut() -> io::Result<
         match try_accept() {
             Ok(conn) => return Ok(conn),
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                if !ipc_ring::process_alive(peer.pid().as_raw() as u32) || Instant::now() > deadline
+                if !ipc_common::process::is_running(peer.pid().as_raw() as u32)
+                    || Instant::now() > deadline
                 {
                     return Err(Error::new(
                         "waiting for the peer to connect",
@@ -301,10 +204,7 @@ fn stream_of<S: Read + Write + 'static>(
     clone: impl FnOnce(&S) -> io::Result<S>,
 ) -> Result<Endpoint> {
     let w = clone(&s).context("duplicating the socket")?;
-    Ok(Endpoint::Stream {
-        r: Box::new(s),
-        w: Box::new(w),
-    })
+    Ok(Endpoint::stream(s, w))
 }
 
 /// The bench's side: creates the objects, starts the peer, connects.
@@ -317,10 +217,7 @@ pub fn open_parent(spec: &PeerSpec) -> Result<Session> {
             let (b_r, b_w) = ipc_pipe::create()?;
             let peer = spawn_peer(spec, "", Stdio::from(a_r), Stdio::from(b_w))?;
             Ok(Session {
-                endpoint: Endpoint::Stream {
-                    r: Box::new(File::from(b_r)),
-                    w: Box::new(File::from(a_w)),
-                },
+                endpoint: Endpoint::stream(File::from(b_r), File::from(a_w)),
                 peer,
                 _held: Vec::new(),
             })
@@ -342,10 +239,7 @@ pub fn open_parent(spec: &PeerSpec) -> Result<Session> {
             let peer = spawn_peer(spec, &base, null(), null())?;
             let r = File::open(&b).context(format!("opening the FIFO {b}"))?;
             Ok(Session {
-                endpoint: Endpoint::Stream {
-                    r: Box::new(r),
-                    w: Box::new(w),
-                },
+                endpoint: Endpoint::stream(r, w),
                 peer,
                 _held: vec![Box::new(fifo_a), Box::new(fifo_b)],
             })
@@ -393,20 +287,23 @@ pub fn open_parent(spec: &PeerSpec) -> Result<Session> {
                 .context("configuring the socket")?;
             sock.connect(from).context("connecting the UDP socket")?;
             Ok(Session {
-                endpoint: Endpoint::Msg(Box::new(UdpLink::new(sock, spec.size)?)),
+                endpoint: udp_endpoint(sock, spec.size)?,
                 peer,
                 _held: Vec::new(),
             })
         }
         Mech::SysvMsgq => {
+            // One queue for both directions: we send type 1 and take type 2 (the tutorial's
+            // `msgrcv(..., msg_to_receive, ...)`); two handles on it, the first removes it.
             let key = unique_key();
-            let queue = MsgQueue::open_or_create(key, cli::DEFAULT_MODE, "ipc-bench")?;
+            let queue = MsgQueue::open_or_create(key, cli::DEFAULT_MODE)?;
+            let endpoint = Endpoint::of(
+                QueueInbox::new(queue, 2, false),
+                QueueOutbox::new(open_sysv(key)?, 1, false),
+            );
             let peer = spawn_peer(spec, &key.0.to_string(), null(), null())?;
             Ok(Session {
-                endpoint: Endpoint::Msg(Box::new(SysvLink {
-                    queue,
-                    send_type: 1,
-                })),
+                endpoint,
                 peer,
                 _held: Vec::new(),
             })
@@ -414,17 +311,14 @@ pub fn open_parent(spec: &PeerSpec) -> Result<Session> {
         Mech::PosixMq => {
             let base = format!("/{}", unique(""));
             let mode = cli::DEFAULT_MODE;
-            let tx =
-                PosixQueue::open_or_create(&format!("{base}-a"), mode, Access::Send, "ipc-bench")?;
-            let rx = PosixQueue::open_or_create(
-                &format!("{base}-b"),
-                mode,
-                Access::Receive,
-                "ipc-bench",
-            )?;
+            let tx = PosixQueue::open_or_create(&format!("{base}-a"), mode, Access::Send)?;
+            let rx = PosixQueue::open_or_create(&format!("{base}-b"), mode, Access::Receive)?;
             let peer = spawn_peer(spec, &base, null(), null())?;
             Ok(Session {
-                endpoint: Endpoint::Msg(Box::new(PosixLink { tx, rx })),
+                endpoint: Endpoint::of(
+                    QueueInbox::new(rx, 0, false),
+                    QueueOutbox::new(tx, 0, false),
+                ),
                 peer,
                 _held: Vec::new(),
             })
@@ -432,11 +326,11 @@ pub fn open_parent(spec: &PeerSpec) -> Result<Session> {
         Mech::ShmSem1 | Mech::ShmSem8 => {
             let (a, b) = (unique_key(), unique_key());
             let layout = shm_layout(spec)?;
-            let tx = ShmWriter::new(Channel::attach("ipc-bench", a, layout, cli::DEFAULT_MODE)?)?;
-            let rx = ShmReader::new(Channel::attach("ipc-bench", b, layout, cli::DEFAULT_MODE)?)?;
+            let tx = ShmWriter::new(Channel::attach(a, layout, cli::DEFAULT_MODE)?)?;
+            let rx = ShmReader::new(Channel::attach(b, layout, cli::DEFAULT_MODE)?)?;
             let peer = spawn_peer(spec, &format!("{},{}", a.0, b.0), null(), null())?;
             Ok(Session {
-                endpoint: Endpoint::Msg(Box::new(ShmLink { tx, rx })),
+                endpoint: Endpoint::of(rx, tx),
                 peer,
                 _held: Vec::new(),
             })
@@ -446,13 +340,10 @@ pub fn open_parent(spec: &PeerSpec) -> Result<Session> {
             let (slot, slots) = ring_geometry(spec.size);
             let a = Ring::create(&format!("{base}-a"), slot, slots, cli::DEFAULT_MODE)?;
             let b = Ring::create(&format!("{base}-b"), slot, slots, cli::DEFAULT_MODE)?;
-            let link = RingLink {
-                tx: Producer::new(a)?,
-                rx: Consumer::new(b)?,
-            };
+            let endpoint = Endpoint::of(RingReceiver::new(b)?, RingSender::new(a)?);
             let peer = spawn_peer(spec, &base, null(), null())?;
             Ok(Session {
-                endpoint: Endpoint::Msg(Box::new(link)),
+                endpoint,
                 peer,
                 _held: Vec::new(),
             })
@@ -470,10 +361,7 @@ pub fn open_child(spec: &PeerSpec) -> Result<Endpoint> {
                 .as_fd()
                 .try_clone_to_owned()
                 .context("stdout")?;
-            Ok(Endpoint::Stream {
-                r: Box::new(File::from(r)),
-                w: Box::new(File::from(w)),
-            })
+            Ok(Endpoint::stream(File::from(r), File::from(w)))
         }
         Mech::Fifo => {
             let r = File::open(format!("{addr}-a")).context("opening FIFO a")?;
@@ -481,10 +369,7 @@ pub fn open_child(spec: &PeerSpec) -> Result<Endpoint> {
                 .write(true)
                 .open(format!("{addr}-b"))
                 .context("opening FIFO b")?;
-            Ok(Endpoint::Stream {
-                r: Box::new(r),
-                w: Box::new(w),
-            })
+            Ok(Endpoint::stream(r, w))
         }
         Mech::Unix => {
             let conn = UnixStream::connect(addr).context(format!("connecting to {addr}"))?;
@@ -500,29 +385,29 @@ pub fn open_child(spec: &PeerSpec) -> Result<Endpoint> {
             sock.connect(addr)
                 .context(format!("connecting to {addr}"))?;
             sock.send(b"hello").context("greeting the bench")?;
-            Ok(Endpoint::Msg(Box::new(UdpLink::new(sock, spec.size)?)))
+            udp_endpoint(sock, spec.size)
         }
         Mech::SysvMsgq => {
             let key: cli::Key = addr
                 .parse()
                 .map_err(|e: String| Error::usage("--addr", e))?;
-            let mut queue = MsgQueue::open_existing(key, cli::DEFAULT_MODE, "ipc-bench")?
-                .ok_or_else(|| Error::new("opening the bench's queue", "it does not exist"))?;
-            queue.remove_when_done(false);
-            Ok(Endpoint::Msg(Box::new(SysvLink {
-                queue,
-                send_type: 2,
-            })))
+            Ok(Endpoint::of(
+                QueueInbox::new(open_sysv(key)?, 1, false),
+                QueueOutbox::new(open_sysv(key)?, 2, false),
+            ))
         }
         Mech::PosixMq => {
             let mode = cli::DEFAULT_MODE;
             let open = |name: String, access| {
-                PosixQueue::open_existing(&name, mode, access, "ipc-bench")?
+                PosixQueue::open_existing(&name, mode, access)?
                     .ok_or_else(|| Error::new(format!("opening {name}"), "it does not exist"))
             };
             let rx = open(format!("{addr}-a"), Access::Receive)?;
             let tx = open(format!("{addr}-b"), Access::Send)?;
-            Ok(Endpoint::Msg(Box::new(PosixLink { tx, rx })))
+            Ok(Endpoint::of(
+                QueueInbox::new(rx, 0, false),
+                QueueOutbox::new(tx, 0, false),
+            ))
         }
         Mech::ShmSem1 | Mech::ShmSem8 => {
             let keys: Vec<cli::Key> = addr.split(',').filter_map(|k| k.parse().ok()).collect();
@@ -530,14 +415,14 @@ pub fn open_child(spec: &PeerSpec) -> Result<Endpoint> {
                 return Err(Error::usage("--addr", "expected two keys"));
             };
             let layout = shm_layout(spec)?;
-            let rx = ShmReader::new(Channel::attach("ipc-bench", a, layout, cli::DEFAULT_MODE)?)?;
-            let tx = ShmWriter::new(Channel::attach("ipc-bench", b, layout, cli::DEFAULT_MODE)?)?;
-            Ok(Endpoint::Msg(Box::new(ShmLink { tx, rx })))
+            let rx = ShmReader::new(Channel::attach(a, layout, cli::DEFAULT_MODE)?)?;
+            let tx = ShmWriter::new(Channel::attach(b, layout, cli::DEFAULT_MODE)?)?;
+            Ok(Endpoint::of(rx, tx))
         }
         Mech::Ring => {
-            let rx = Consumer::new(Ring::open(&format!("{addr}-a"))?)?;
-            let tx = Producer::new(Ring::open(&format!("{addr}-b"))?)?;
-            Ok(Endpoint::Msg(Box::new(RingLink { tx, rx })))
+            let rx = RingReceiver::new(Ring::open(&format!("{addr}-a"))?)?;
+            let tx = RingSender::new(Ring::open(&format!("{addr}-b"))?)?;
+            Ok(Endpoint::of(rx, tx))
         }
     }
 }
@@ -552,169 +437,28 @@ fn make_fifo(path: &str, mode: cli::Mode) -> Result<PathGuard> {
     Ok(PathGuard(PathBuf::from(path)))
 }
 
-/// A connected UDP socket: one datagram per message.
-struct UdpLink {
-    sock: UdpSocket,
-    max: usize,
+/// A connected UDP socket, one datagram per message, through crates/socket's `Datagrams`
+/// (two handles on the one socket: one receives, one sends). A lost datagram fails the run
+/// after 2 s rather than hanging it.
+fn udp_endpoint(sock: UdpSocket, size: usize) -> Result<Endpoint> {
+    let max = size + 256;
+    let timeout = Duration::from_secs(2);
+    let send = sock.try_clone().context("duplicating the UDP socket")?;
+    Ok(Endpoint::of(
+        Datagrams::new(sock, max, timeout)?,
+        Datagrams::new(send, max, timeout)?,
+    ))
 }
 
-impl UdpLink {
-    fn new(sock: UdpSocket, size: usize) -> Result<Self> {
-        // A lost datagram must fail the run, not hang it.
-        sock.set_read_timeout(Some(Duration::from_secs(2)))
-            .context("setting a receive timeout")?;
-        Ok(UdpLink {
-            sock,
-            max: size + 256,
-        })
-    }
-}
-
-impl MsgLink for UdpLink {
-    fn send(&mut self, bytes: &[u8]) -> Result<()> {
-        let sent = self.sock.send(bytes).context("sending a datagram")?;
-        if sent != bytes.len() {
-            return Err(Error::new("sending a datagram", "it was truncated"));
-        }
-        Ok(())
-    }
-
-    fn recv(&mut self, buf: &mut Vec<u8>) -> Result<()> {
-        buf.resize(self.max, 0);
-        let got = self
-            .sock
-            .recv(buf)
-            .context("receiving a datagram (lost?)")?;
-        buf.truncate(got);
-        Ok(())
-    }
-}
-
-/// Two rings, one per direction.
-struct RingLink {
-    tx: Producer,
-    rx: Consumer,
-}
-
-impl MsgLink for RingLink {
-    fn send(&mut self, bytes: &[u8]) -> Result<()> {
-        self.tx.send(bytes)
-    }
-
-    fn recv(&mut self, buf: &mut Vec<u8>) -> Result<()> {
-        if self.rx.recv(buf)? {
-            Ok(())
-        } else {
-            Err(Error::new("reading the ring", "the peer closed it early"))
-        }
-    }
-
-    /// Encodes with `Producer::send_with`, as the programs do: a large message straight into
-    /// its slot, a small one (up to `ipc_ring::STAGE_BYTES`) into the producer's buffer and
-    /// then into the slot in one copy. The consumer decodes straight out of the slot.
-    fn send_message(&mut self, msg: &Message, _scratch: &mut Vec<u8>) -> Result<()> {
-        let max = self.tx.ring().slot_size();
-        self.tx
-            .send_with(max, |slot| {
-                wire::encode_into_slice(msg, slot).map_err(|err| err.context("encoding a message"))
-            })
-            .map(drop)
-    }
-
-    fn recv_message(&mut self, _buf: &mut Vec<u8>) -> Result<Message> {
-        match self.rx.recv_with(wire::decode)? {
-            Some(decoded) => decoded.map_err(|err| err.context("decoding a message")),
-            None => Err(Error::new("reading the ring", "the peer closed it early")),
-        }
-    }
-}
-
-/// One System V queue for both directions: the bench sends type 1 and takes type 2, the peer
-/// the other way round (the tutorial's `msgrcv(..., msg_to_receive, ...)`).
-struct SysvLink {
-    queue: MsgQueue,
-    send_type: std::ffi::c_long,
-}
-
-impl SysvLink {
-    fn receive_type(&self) -> std::ffi::c_long {
-        3 - self.send_type
-    }
-}
-
-impl MsgLink for SysvLink {
-    fn send(&mut self, bytes: &[u8]) -> Result<()> {
-        self.queue.send_bytes(bytes, self.send_type, false)
-    }
-
-    fn recv(&mut self, buf: &mut Vec<u8>) -> Result<()> {
-        self.queue.receive_bytes(self.receive_type(), false, buf)?;
-        Ok(())
-    }
-
-    fn send_message(&mut self, msg: &Message, _scratch: &mut Vec<u8>) -> Result<()> {
-        self.queue.send(msg, self.send_type, false)
-    }
-
-    fn recv_message(&mut self, _buf: &mut Vec<u8>) -> Result<Message> {
-        self.queue
-            .receive(self.receive_type(), false)?
-            .ok_or_else(|| Error::new("receiving from the queue", "no message"))
-    }
-}
-
-/// Two POSIX queues, one per direction.
-struct PosixLink {
-    tx: PosixQueue,
-    rx: PosixQueue,
-}
-
-impl MsgLink for PosixLink {
-    fn send(&mut self, bytes: &[u8]) -> Result<()> {
-        self.tx.send_bytes(bytes, 0, false)
-    }
-
-    fn recv(&mut self, buf: &mut Vec<u8>) -> Result<()> {
-        self.rx.receive_bytes(false, buf)?;
-        Ok(())
-    }
-
-    fn send_message(&mut self, msg: &Message, _scratch: &mut Vec<u8>) -> Result<()> {
-        self.tx.send(msg, 0, false)
-    }
-
-    fn recv_message(&mut self, _buf: &mut Vec<u8>) -> Result<Message> {
-        self.rx
-            .receive(false)?
-            .ok_or_else(|| Error::new("receiving from the queue", "no message"))
-    }
+/// A second handle on the bench's System V queue, which does not remove it.
+fn open_sysv(key: cli::Key) -> Result<MsgQueue> {
+    let mut queue = MsgQueue::open_existing(key, cli::DEFAULT_MODE)?
+        .ok_or_else(|| Error::new("opening the bench's queue", "it does not exist"))?;
+    queue.remove_when_done(false);
+    Ok(queue)
 }
 
 /// Slots big enough for one typed message of `spec.size` payload bytes.
 fn shm_layout(spec: &PeerSpec) -> Result<Layout> {
     Layout::new(spec.size + ENVELOPE + 4, spec.mech.slots())
-}
-
-/// Two shared-memory channels (segment + semaphore set each), one per direction.
-struct ShmLink {
-    tx: ShmWriter,
-    rx: ShmReader,
-}
-
-impl MsgLink for ShmLink {
-    fn send(&mut self, bytes: &[u8]) -> Result<()> {
-        self.tx.send_bytes(bytes)
-    }
-
-    fn recv(&mut self, buf: &mut Vec<u8>) -> Result<()> {
-        self.rx.receive_bytes(buf)
-    }
-
-    fn send_message(&mut self, msg: &Message, _scratch: &mut Vec<u8>) -> Result<()> {
-        ipc_common::sender::Outbox::send(&mut self.tx, msg)
-    }
-
-    fn recv_message(&mut self, _buf: &mut Vec<u8>) -> Result<Message> {
-        self.rx.next_message()
-    }
 }
