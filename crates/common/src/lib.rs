@@ -25,7 +25,6 @@ pub mod clayout;
 pub mod cli;
 pub mod codec;
 pub mod creation;
-pub mod ctext;
 pub mod error;
 pub mod ledger;
 pub mod lines;

@@ -27,7 +27,7 @@ use nix::unistd::geteuid;
 use ipc_common::cli::{Key, Mode, DEFAULT_MODE};
 use ipc_common::creation::create_or_open;
 use ipc_common::error::describe_errno;
-use ipc_common::{program, signals, Error, Result};
+use ipc_common::{program, signals, sysvipc, Error, Result};
 
 use crate::limits::{SysvLimits, MSGMAX_FILE, MSGMNB_FILE};
 use crate::sys::{self, MsgBuf, MsqId, MsqStat};
@@ -360,8 +360,14 @@ fn msgget_error(key: Key, errno: Errno) -> Error {
     let what = format!("opening message queue key {key}");
     match errno {
         Errno::EACCES => {
-            let found = match find_in_proc(key) {
-                Some((id, uid, mode)) => format!(": it belongs to uid {uid} with mode {mode:04o} (msqid {id})"),
+            // What `ipcs -q` would show of the queue that refused us.
+            let found = match sysvipc::find(sysvipc::Kind::Queue, key.0) {
+                Some(row) => format!(
+                    ": it belongs to uid {} with mode {:04o} (msqid {})",
+                    row.uid,
+                    row.mode(),
+                    row.id
+                ),
                 None => String::new(),
             };
             Error::new(what, format!("{}{found}", describe_errno(errno)))
@@ -372,18 +378,4 @@ fn msgget_error(key: Key, errno: Errno) -> Error {
         ),
         _ => Error::sys(what, errno),
     }
-}
-
-/// Looks `key` up in /proc/sysvipc/msg (what `ipcs -q` reads): (msqid, owner uid, mode).
-fn find_in_proc(key: Key) -> Option<(i64, u32, u32)> {
-    let table = std::fs::read_to_string("/proc/sysvipc/msg").ok()?;
-    // Columns: key msqid perms cbytes qnum lspid lrpid uid gid cuid cgid stime rtime ctime.
-    table.lines().skip(1).find_map(|line| {
-        let cols: Vec<&str> = line.split_whitespace().collect();
-        if cols.len() < 8 || cols[0].parse::<i64>().ok()? != i64::from(key.0) {
-            return None;
-        }
-        let mode = u32::from_str_radix(cols[2], 8).ok()? & 0o777;
-        Some((cols[1].parse().ok()?, cols[7].parse().ok()?, mode))
-    })
 }
