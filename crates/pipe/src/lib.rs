@@ -16,22 +16,20 @@
 
 #![deny(unsafe_code)]
 
+mod child;
 #[allow(unsafe_code)]
 pub mod sys;
 
-use std::ffi::OsStr;
+pub use child::{sibling_program, ChildGuard};
+
+use std::io::{self, IsTerminal, Stdout};
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-use nix::errno::Errno;
 use nix::fcntl::OFlag;
-use nix::sys::signal::{kill, Signal};
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
-use nix::unistd::Pid;
 
-use ipc_common::{signals, trace, Context, Error, Result};
+use ipc_common::stream::FrameWriter;
+use ipc_common::trace::TracedFd;
+use ipc_common::{program, trace, Context, Error, Result};
 
 /// C: `pipe(fds)`. Returns (read end, write end), both close-on-exec, so a child started with
 /// `exec` gets only the end we hand it on purpose.
@@ -53,110 +51,44 @@ pub fn create() -> Result<(OwnedFd, OwnedFd)> {
     result.context("creating a pipe")
 }
 
-/// A child process that is always reaped: `wait` collects its exit code; dropping the guard
-/// without waiting interrupts the child (SIGINT, then SIGKILL after a second) and reaps it,
-/// so no child outlives us and no zombie is left.
-#[derive(Debug)]
-pub struct ChildGuard {
-    pid: Pid,
-    name: String,
-    reaped: bool,
+/// The write end of a pipe, as `pipe-sender` writes framed messages into it.
+pub type PipeWriter<F> = FrameWriter<TracedFd<F>>;
+
+/// `pipe-sender`'s set-up, the tutorial's pipe.c with the child as a program of its own:
+/// C `pipe(fds)`, then `fork()` + `dup2(fds[0], 0)` + `exec("pipe-receiver")` in the child,
+/// and `close(fds[0])` in the parent. Returns the child (reaped by its guard) and the write end.
+pub fn start_receiver() -> Result<(ChildGuard, PipeWriter<OwnedFd>)> {
+    let (read_end, write_end) = create()?;
+    eprintln!("Pipe Created Successfully...");
+    let receiver = sibling_program("pipe-receiver");
+    let child = ChildGuard::spawn_reading(receiver.as_os_str(), &[], read_end)?;
+    eprintln!(
+        "{}: started pipe-receiver (pid {}) on the read end",
+        program::name(),
+        child.pid()
+    );
+    let pipe = FrameWriter::new(
+        TracedFd::new(write_end),
+        "writing to the pipe",
+        "the receiver closed the pipe",
+    );
+    Ok((child, pipe))
 }
 
-impl ChildGuard {
-    /// Guards an existing child (e.g. the result of [`sys::fork`]).
-    pub fn new(pid: Pid, name: impl Into<String>) -> Self {
-        ChildGuard {
-            pid,
-            name: name.into(),
-            reaped: false,
-        }
+/// `pipe-sender --stdout | pipe-receiver`: the shell made the pipe, and our standard output
+/// is its write end. Refuses a terminal (the messages are binary frames).
+pub fn stdout_writer() -> Result<PipeWriter<Stdout>> {
+    let stdout = io::stdout();
+    if stdout.is_terminal() {
+        return Err(Error::usage(
+            "--stdout",
+            "standard output is a terminal, and the messages are binary frames",
+        )
+        .with_hint("pipe it into the receiver: pipe-sender --stdout | pipe-receiver"));
     }
-
-    /// Starts `program` with `read_end` as its standard input (C: `dup2(fds[0], 0)` then
-    /// `execv`), and closes our copy of the read end. Under `--trace` the child gets
-    /// `--trace` too, so both ends' calls show on the shared stderr.
-    pub fn spawn_reading(program: &OsStr, args: &[&str], read_end: OwnedFd) -> Result<Self> {
-        let name = program.to_string_lossy().into_owned();
-        let traced: &[&str] = if trace::enabled() { &["--trace"] } else { &[] };
-        let child = Command::new(program)
-            .args(args)
-            .args(traced)
-            .stdin(Stdio::from(read_end))
-            .spawn()
-            .map_err(|err| {
-                Error::io(format!("starting {name}"), &err)
-                    .with_hint("build the workspace first: make build")
-            })?;
-        Ok(ChildGuard::new(Pid::from_raw(child.id() as i32), name))
-    }
-
-    /// The child's process id.
-    pub fn pid(&self) -> Pid {
-        self.pid
-    }
-
-    /// Asks the child to stop (SIGINT), as Ctrl-C in its terminal would.
-    pub fn interrupt(&self) {
-        if !self.reaped {
-            let _ = kill(self.pid, Signal::SIGINT);
-        }
-    }
-
-    /// C: `waitpid(pid, &status, 0)`. Returns the exit code (128+N when killed by signal N).
-    /// On Ctrl-C it stops waiting and interrupts the child (reaped by `Drop`).
-    pub fn wait(&mut self) -> Result<i32> {
-        loop {
-            signals::check()?;
-            // WNOHANG + a short sleep: waitpid is restarted after ctrlc's SA_RESTART handler,
-            // so a plain blocking waitpid would not notice Ctrl-C.
-            match waitpid(self.pid, Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::StillAlive) => std::thread::sleep(Duration::from_millis(2)),
-                Ok(WaitStatus::Exited(_, code)) => {
-                    self.reaped = true;
-                    return Ok(code);
-                }
-                Ok(WaitStatus::Signaled(_, signal, _)) => {
-                    self.reaped = true;
-                    return Ok(128 + signal as i32);
-                }
-                Ok(_) => std::thread::sleep(Duration::from_millis(2)),
-                Err(Errno::EINTR) => {}
-                Err(errno) => return Err(Error::sys(format!("waiting for {}", self.name), errno)),
-            }
-        }
-    }
-}
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        if self.reaped {
-            return;
-        }
-        self.interrupt();
-        let deadline = Instant::now() + Duration::from_secs(1);
-        loop {
-            match waitpid(self.pid, Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::StillAlive) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(5));
-                }
-                Ok(WaitStatus::StillAlive) => {
-                    let _ = kill(self.pid, Signal::SIGKILL);
-                    let _ = waitpid(self.pid, None);
-                    return;
-                }
-                Err(Errno::EINTR) => {}
-                _ => return,
-            }
-        }
-    }
-}
-
-/// Where `pipe-sender` finds `pipe-receiver`: beside its own executable, else on PATH.
-pub fn sibling_program(name: &str) -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .map(|exe| exe.with_file_name(name))
-        .filter(|path| path.is_file())
-        .unwrap_or_else(|| PathBuf::from(name))
+    Ok(FrameWriter::new(
+        TracedFd::new(stdout),
+        "writing to standard output",
+        "the reader closed the pipe",
+    ))
 }

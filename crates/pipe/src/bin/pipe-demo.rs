@@ -96,19 +96,7 @@ fn parent(write_end: OwnedFd, mut child: ChildGuard, args: &Args) -> Result<()> 
         .map_err(|err| signals::io_context(err, "writing to the pipe"))?;
     drop(pipe); // close(fds[1]): the child's read now ends with EOF after the text
     eprintln!("Pipe Written Successfully..");
-    match child.wait()? {
-        0 => Ok(()),
-        // Our own Ctrl-C already makes us exit 130 (program::main); a 130 here means
-        // only the child was stopped, which is its failure, not our interruption.
-        130 => Err(Error::new(
-            "the child process",
-            "was stopped by a signal (exit code 130)",
-        )),
-        code => Err(Error::new(
-            "the child process",
-            format!("failed (exit code {code})"),
-        )),
-    }
+    child.verdict()
 }
 
 fn child(read_end: OwnedFd) -> Result<()> {

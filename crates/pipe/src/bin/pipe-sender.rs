@@ -16,17 +16,13 @@
 //! Exits with the receiver's verdict: 0 when everything arrived intact and in order.
 #![forbid(unsafe_code)]
 
-use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 
 use clap::Parser;
 use ipc_common::cli::{MessageSource, TraceArg};
 use ipc_common::program;
 use ipc_common::sender::run_sender;
-use ipc_common::stream::FrameWriter;
-use ipc_common::trace::TracedFd;
-use ipc_common::{Error, Result};
-use ipc_pipe::{sibling_program, ChildGuard};
+use ipc_common::Result;
 
 /// Send messages through an anonymous pipe to pipe-receiver (started as our child).
 #[derive(Debug, Parser)]
@@ -50,61 +46,17 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> Result<()> {
     if args.stdout {
-        return send_to_stdout(&args.source);
+        // `pipe-sender --stdout | pipe-receiver`: the shell made the pipe, we only write to it.
+        return run_sender(&args.source, PROMPT, &mut ipc_pipe::stdout_writer()?).map(drop);
     }
-    let (read_end, write_end) = ipc_pipe::create()?;
-    eprintln!("Pipe Created Successfully...");
-    let receiver = sibling_program("pipe-receiver");
-    let mut child = ChildGuard::spawn_reading(receiver.as_os_str(), &[], read_end)?;
-    eprintln!(
-        "pipe-sender: started pipe-receiver (pid {}) on the read end",
-        child.pid()
-    );
-
-    let mut pipe = FrameWriter::new(
-        TracedFd::new(write_end),
-        "writing to the pipe",
-        "the receiver closed the pipe",
-    );
-    let sent = run_sender(&args.source, PROMPT, &mut pipe).and_then(|_| pipe.into_inner());
-    match sent {
-        // Dropping the write end is close(fds[1]): the receiver reads its End, then EOF.
-        Ok(write_end) => drop(write_end),
-        Err(err) => {
-            child.interrupt(); // the guard reaps it when we return
-            return Err(err);
-        }
+    // C: pipe(fds), fork() + dup2(fds[0], 0) + exec("pipe-receiver"), close(fds[0]).
+    let (mut receiver, mut pipe) = ipc_pipe::start_receiver()?;
+    // C: write(fds[1], ...) per message.
+    if let Err(err) = run_sender(&args.source, PROMPT, &mut pipe) {
+        receiver.interrupt(); // the guard reaps it when we return
+        return Err(err);
     }
-    match child.wait()? {
-        0 => Ok(()),
-        // Our own Ctrl-C already makes us exit 130 (program::main); a 130 here means
-        // only the child was stopped, which is its failure, not our interruption.
-        130 => Err(Error::new(
-            "pipe-receiver",
-            "was stopped by a signal (exit code 130)",
-        )),
-        code => Err(Error::new(
-            "pipe-receiver",
-            format!("reported a failure (exit code {code})"),
-        )),
-    }
-}
-
-/// `pipe-sender --stdout | pipe-receiver`: the shell made the pipe, we only write to it.
-fn send_to_stdout(source: &MessageSource) -> Result<()> {
-    let stdout = io::stdout();
-    if stdout.is_terminal() {
-        return Err(Error::usage(
-            "--stdout",
-            "standard output is a terminal, and the messages are binary frames",
-        )
-        .with_hint("pipe it into the receiver: pipe-sender --stdout | pipe-receiver"));
-    }
-    let mut pipe = FrameWriter::new(
-        TracedFd::new(stdout),
-        "writing to standard output",
-        "the reader closed the pipe",
-    );
-    run_sender(source, PROMPT, &mut pipe)?;
-    pipe.into_inner().map(drop)
+    // C: close(fds[1]): the receiver reads its End, then end-of-file; then waitpid(child).
+    drop(pipe);
+    receiver.verdict()
 }
