@@ -36,7 +36,7 @@ bench: ## ipc-bench quick mode
 	$(CARGO) run --release --locked -p ipc-bench -- --quick
 
 # SOAK_SECS, SOAK_SEED, SOAK_ROUND, SOAK_MECHS reach ipc-soak from the environment or the make
-# command line (`make soak SOAK_SECS=60`); see crates/soak/README.md.
+# command line (`make soak SOAK_SECS=60`); see tools/soak/README.md.
 soak: ## Fault-injection soak (SOAK_SECS, default 120; SOAK_SEED; SOAK_ROUND replays one round)
 	$(CARGO) build --release --workspace --bins --locked
 	$(or $(CARGO_TARGET_DIR),target)/release/ipc-soak

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run after the test suite: fails if any System V object with one of the tests' keys
-# (0x5xxxxxxx, see crates/testkit), test FIFO/socket (/tmp/ipt-*) or POSIX queue/segment
+# (0x5xxxxxxx, see testing/testkit), test FIFO/socket (/tmp/ipt-*) or POSIX queue/segment
 # (/dev/mqueue/ipt-*, /dev/shm/ipt-*) is left.
 set -euo pipefail
 left=$(awk 'NR > 1 && $1 >= 1342177280 && $1 <= 1610612735 { print FILENAME ": key " $1 }' \

@@ -449,7 +449,7 @@ fn an_overlong_stdin_line_is_refused_naming_pipe_buf() {
 
 #[test]
 fn a_waiting_sender_uses_a_checked_fifo_that_replaced_its_own() {
-    // Regression (found by the soak, crates/soak): several senders wait, the one that made
+    // Regression (found by the soak, tools/soak): several senders wait, the one that made
     // the FIFO finishes and removes it, the receiver makes a new one at the same path. A
     // sender still waiting then opened a FIFO other than the one it had checked and failed
     // with "the path was replaced by another FIFO". Made deterministic here: the test itself

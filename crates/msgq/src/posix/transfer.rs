@@ -22,7 +22,7 @@
 //! pipe) after each `EAGAIN`, so three system calls per wait, and no pipelined hand-over (a
 //! receiver asleep in `poll` is not a receiver in mq_receive). Its round trip took about 1.2x
 //! C's; this one's takes within 1.1x, like a plain blocking call (the figures are in
-//! crates/bench/README.md).
+//! tools/bench/README.md).
 
 use std::time::{Duration, SystemTime};
 

@@ -73,7 +73,7 @@ Options (each also read from the environment variable beside it; an option wins)
   -h, --help        this text
 
 The programs are taken from beside ipc-soak (else from $IPC_BIN): build them first with
-cargo build --release --workspace --bins. See crates/soak/README.md.
+cargo build --release --workspace --bins. See tools/soak/README.md.
 ";
 
 /// The run's settings: the command line, else the environment.

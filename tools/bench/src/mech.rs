@@ -59,7 +59,7 @@ impl Mech {
         }
     }
 
-    /// The name of its C reference program (crates/bench/c/NAME.c).
+    /// The name of its C reference program (tools/bench/c/NAME.c).
     pub fn c_name(self) -> &'static str {
         match self {
             Mech::SysvMsgq => "sysvmsg",

@@ -1,4 +1,4 @@
-//! The C references: one small C program per mechanism (crates/bench/c/), built by the bench
+//! The C references: one small C program per mechanism (tools/bench/c/), built by the bench
 //! with `cc -O2` at run time and run with the same sizes, counts and CPUs as the Rust side.
 //!
 //! The sources are compiled into the bench (`include_str!`), written next to its executable

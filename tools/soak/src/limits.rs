@@ -128,7 +128,7 @@ mod tests {
             assert!(wire::encoded_len(&real) <= slot_size);
         }
         // The envelope at its longest: pid 5 bytes, sequence number 5, body tag 1, length 1,
-        // checksum 9 (crates/soak/README.md quotes this figure).
+        // checksum 9 (tools/soak/README.md quotes this figure).
         assert_eq!(largest_ring_payload(64), 43);
     }
 }

@@ -5,7 +5,7 @@
 //! bytes, and typed `Message`s through the bincode codec), next to a small C program doing the
 //! same with the same sizes and counts, and next to the machine's memcpy bandwidth.
 //!
-//! C programs it mirrors: none of the tutorial's; its own references in crates/bench/c/ (one
+//! C programs it mirrors: none of the tutorial's; its own references in tools/bench/c/ (one
 //! per mechanism: pipe, FIFO, Unix socket, TCP, UDP, the shared-memory ring, and System V
 //! queue, POSIX queue, shm+semaphores), built with `cc -O2` at run time.
 //!
@@ -17,7 +17,7 @@
 //! The other end: itself. For each measurement the bench re-executes its own binary with a
 //! hidden `__peer` command, which opens the objects the bench created and echoes (latency) or
 //! streams (throughput). Run it with `make bench` (quick mode, release build) or
-//! `cargo run --release -p ipc-bench -- --full --pin 0,1 --svg crates/bench/results/bench.svg`.
+//! `cargo run --release -p ipc-bench -- --full --pin 0,1 --svg tools/bench/results/bench.svg`.
 //!
 //! Progress goes to stderr, the Markdown table to stdout.
 #![forbid(unsafe_code)]
