@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use clap::{Args, Parser};
+use clap::Args;
 
 use crate::wire::MAX_PAYLOAD;
 
@@ -18,24 +18,6 @@ pub const DEFAULT_PORT: u16 = 9734;
 pub const DEFAULT_POSIX_NAME: &str = "/ipc-pairs";
 /// The default mode of every object we create: only the owner may read or write.
 pub const DEFAULT_MODE: Mode = Mode(0o600);
-
-/// Parses the command line of `T`; on a usage error prints `PROGRAM: error: ...` and exits 2,
-/// on `--help`/`--version` prints to stdout and exits 0.
-pub fn parse<T: Parser>() -> T {
-    match T::try_parse() {
-        Ok(args) => args,
-        Err(err) if !err.use_stderr() => {
-            let _ = err.print();
-            std::process::exit(0);
-        }
-        Err(err) => {
-            let program = T::command().get_name().to_string();
-            // clap's message starts with "error: " and ends with the usage and a newline.
-            eprint!("{program}: {}", err.render());
-            std::process::exit(2);
-        }
-    }
-}
 
 /// A System V IPC key (C: `key_t`). Parsed from decimal or `0x` hex; shown as `ipcs` shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -200,19 +182,12 @@ pub fn check_posix_name(name: &str) -> Result<(), String> {
 }
 
 /// `--trace`: every program's switch for [`crate::trace`] (each system call, in C notation,
-/// with its result, on stderr).
+/// with its result, on stderr). [`crate::program::main`] turns it on.
 #[derive(Debug, Clone, Args)]
 pub struct TraceArg {
     /// Print each system call on stderr, in C notation with its result (like strace)
     #[arg(long)]
     pub trace: bool,
-}
-
-impl TraceArg {
-    /// Turns tracing on for the whole process if `--trace` was given. Call it first in `run`.
-    pub fn apply(&self) {
-        crate::trace::set_enabled(self.trace);
-    }
 }
 
 #[cfg(test)]

@@ -151,7 +151,8 @@ impl<T> Context<T> for std::result::Result<T, io::Error> {
 ///
 /// A stop requested by a signal always exits 130, whatever error the interrupted call returned:
 /// by the time we get here every guard of `run` has been dropped, so the objects are removed.
-pub fn exit_code(program: &str, result: Result<()>) -> ExitCode {
+pub fn exit_code(result: Result<()>) -> ExitCode {
+    let program = crate::program::name();
     let interrupted = crate::signals::stop_requested();
     match result {
         Ok(()) if !interrupted => ExitCode::SUCCESS,

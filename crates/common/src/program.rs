@@ -34,7 +34,7 @@ pub fn set_name(name: &str) {
 pub fn main<A: Parser>(run: impl FnOnce(&A) -> Result<()>) -> ExitCode {
     let args = parse::<A>();
     let outcome = signals::install().and_then(|()| run(&args));
-    error::exit_code(name(), outcome)
+    error::exit_code(outcome)
 }
 
 /// [`main`] without installing the Ctrl-C handler, for a program that forks first: the handler
@@ -42,7 +42,7 @@ pub fn main<A: Parser>(run: impl FnOnce(&A) -> Result<()>) -> ExitCode {
 /// nix's `fork`). Such a program calls `signals::install` itself after the fork.
 pub fn main_before_fork<A: Parser>(run: impl FnOnce(&A) -> Result<()>) -> ExitCode {
     let args = parse::<A>();
-    error::exit_code(name(), run(&args))
+    error::exit_code(run(&args))
 }
 
 /// Parses the command line of `A` and records the program's name and `--trace`.

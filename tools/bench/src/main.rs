@@ -38,8 +38,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use ipc_common::cli;
-use ipc_common::{error, signals, Context, Error, Result};
+use ipc_common::{program, signals, Context, Error, Result};
 
 use codec::PathKind;
 use machine::{Machine, Pin};
@@ -121,8 +120,7 @@ fn parse_stream_bytes(text: &str) -> std::result::Result<u64, String> {
 }
 
 fn main() -> ExitCode {
-    let args: Args = cli::parse();
-    error::exit_code("ipc-bench", run(&args))
+    program::main(run)
 }
 
 /// How much each measurement does.
@@ -156,7 +154,6 @@ fn warmup_of(count: u64) -> u64 {
 }
 
 fn run(args: &Args) -> Result<()> {
-    signals::install()?;
     if let Some(Hidden::Peer(spec)) = &args.peer {
         return measure::run_peer(spec);
     }

@@ -311,8 +311,12 @@ pub fn open_parent(spec: &PeerSpec) -> Result<Session> {
         Mech::PosixMq => {
             let base = format!("/{}", unique(""));
             let mode = cli::DEFAULT_MODE;
-            let tx = PosixQueue::open_or_create(&format!("{base}-a"), mode, Access::Send)?;
-            let rx = PosixQueue::open_or_create(&format!("{base}-b"), mode, Access::Receive)?;
+            // We create both queues and remove them at the end (the guards in `_held`): an
+            // outbox stops owning its queue once it holds data, as msgq-sender must.
+            let (a, b) = (format!("{base}-a"), format!("{base}-b"));
+            let made_a = PosixQueue::open_or_create(&a, mode, Access::Send)?;
+            let rx = PosixQueue::open_or_create(&b, mode, Access::Receive)?;
+            let tx = open_posix(&a, Access::Send)?;
             let peer = spawn_peer(spec, &base, null(), null())?;
             Ok(Session {
                 endpoint: Endpoint::of(
@@ -320,7 +324,7 @@ pub fn open_parent(spec: &PeerSpec) -> Result<Session> {
                     QueueOutbox::new(tx, 0, false),
                 ),
                 peer,
-                _held: Vec::new(),
+                _held: vec![Box::new(made_a)],
             })
         }
         Mech::ShmSem1 | Mech::ShmSem8 => {
@@ -397,13 +401,8 @@ pub fn open_child(spec: &PeerSpec) -> Result<Endpoint> {
             ))
         }
         Mech::PosixMq => {
-            let mode = cli::DEFAULT_MODE;
-            let open = |name: String, access| {
-                PosixQueue::open_existing(&name, mode, access)?
-                    .ok_or_else(|| Error::new(format!("opening {name}"), "it does not exist"))
-            };
-            let rx = open(format!("{addr}-a"), Access::Receive)?;
-            let tx = open(format!("{addr}-b"), Access::Send)?;
+            let rx = open_posix(&format!("{addr}-a"), Access::Receive)?;
+            let tx = open_posix(&format!("{addr}-b"), Access::Send)?;
             Ok(Endpoint::of(
                 QueueInbox::new(rx, 0, false),
                 QueueOutbox::new(tx, 0, false),
@@ -454,6 +453,14 @@ fn udp_endpoint(sock: UdpSocket, size: usize) -> Result<Endpoint> {
 fn open_sysv(key: cli::Key) -> Result<MsgQueue> {
     let mut queue = MsgQueue::open_existing(key, cli::DEFAULT_MODE)?
         .ok_or_else(|| Error::new("opening the bench's queue", "it does not exist"))?;
+    queue.remove_when_done(false);
+    Ok(queue)
+}
+
+/// Another handle on one of the bench's POSIX queues, which does not remove it.
+fn open_posix(name: &str, access: Access) -> Result<PosixQueue> {
+    let mut queue = PosixQueue::open_existing(name, cli::DEFAULT_MODE, access)?
+        .ok_or_else(|| Error::new(format!("opening {name}"), "it does not exist"))?;
     queue.remove_when_done(false);
     Ok(queue)
 }

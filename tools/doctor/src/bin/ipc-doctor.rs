@@ -22,8 +22,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{self, Key};
-use ipc_common::{error, signals, Error, Result};
+use ipc_common::cli::Key;
+use ipc_common::{error, program, Error, Result};
 use ipc_doctor::files::{self, FileObject, MQUEUE_DIR, SHM_DIR};
 use ipc_doctor::policy::{self, Verdict};
 use ipc_doctor::sysv::{self, Kind, SysvObject};
@@ -53,12 +53,10 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    let args: Args = cli::parse();
-    error::exit_code("ipc-doctor", run(&args))
+    program::main(run)
 }
 
 fn run(args: &Args) -> Result<()> {
-    signals::install()?;
     let filter = Filter {
         keys: args.key.iter().map(|k| k.0).collect(),
         paths: args.path.clone(),

@@ -132,6 +132,7 @@ impl Options {
 }
 
 fn main() -> ExitCode {
+    ipc_common::program::set_name("ipc-soak");
     let options = match Options::parse(std::env::args().skip(1)) {
         Ok(options) => options,
         Err(err) => {
