@@ -181,15 +181,6 @@ pub fn check_posix_name(name: &str) -> Result<(), String> {
     }
 }
 
-/// `--trace`: every program's switch for [`crate::trace`] (each system call, in C notation,
-/// with its result, on stderr). [`crate::program::main`] turns it on.
-#[derive(Debug, Clone, Args)]
-pub struct TraceArg {
-    /// Print each system call on stderr, in C notation with its result (like strace)
-    #[arg(long)]
-    pub trace: bool,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,10 +8,13 @@
 use std::process::ExitCode;
 use std::sync::OnceLock;
 
-use clap::{ArgMatches, Parser};
+use clap::{Arg, ArgAction, ArgMatches, Parser};
 
 use crate::error::{self, Result};
 use crate::{signals, trace};
+
+/// The switch every program has: [`crate::trace`], each system call in C notation on stderr.
+const TRACE: &str = "trace";
 
 /// The running program's name, set once by [`main`].
 static NAME: OnceLock<String> = OnceLock::new();
@@ -28,8 +31,8 @@ pub fn set_name(name: &str) {
 }
 
 /// Runs a program: parses `A` (a usage error prints `PROGRAM: error: ...` and exits 2,
-/// `--help`/`--version` print on stdout and exit 0), turns on tracing if `A` has `--trace`
-/// and it was given, installs the Ctrl-C/SIGTERM handler, runs `run`, and maps its result to
+/// `--help`/`--version` print on stdout and exit 0), with the `--trace` switch every program
+/// has (turned on here when given), installs the Ctrl-C/SIGTERM handler, runs `run`, and maps its result to
 /// the exit code (0, 1, 2 or 130), printing the error once.
 pub fn main<A: Parser>(run: impl FnOnce(&A) -> Result<()>) -> ExitCode {
     let args = parse::<A>();
@@ -47,7 +50,13 @@ pub fn main_before_fork<A: Parser>(run: impl FnOnce(&A) -> Result<()>) -> ExitCo
 
 /// Parses the command line of `A` and records the program's name and `--trace`.
 pub fn parse<A: Parser>() -> A {
-    let mut command = A::command();
+    // Every program has --trace: it is added here, once, not declared by each binary.
+    let mut command = A::command().arg(
+        Arg::new(TRACE)
+            .long(TRACE)
+            .action(ArgAction::SetTrue)
+            .help("Print each system call on stderr, in C notation with its result (like strace)"),
+    );
     set_name(command.get_name());
     let parsed = command
         .try_get_matches_from_mut(std::env::args_os())
@@ -69,9 +78,9 @@ pub fn parse<A: Parser>() -> A {
     }
 }
 
-/// Turns tracing on when the program has a `--trace` switch and it was given.
+/// Turns tracing on when `--trace` was given.
 fn trace_if_asked(matches: &ArgMatches) {
-    if let Ok(Some(true)) = matches.try_get_one::<bool>("trace") {
+    if let Ok(Some(true)) = matches.try_get_one::<bool>(TRACE) {
         trace::set_enabled(true);
     }
 }

@@ -28,7 +28,7 @@ use nix::libc;
 
 use crate::signals::{self, Interruptible};
 
-/// The switch, set once from `--trace` (see `cli::TraceArg`).
+/// The switch, set once from `--trace` (see `program::main`).
 static ON: AtomicBool = AtomicBool::new(false);
 
 /// How many bytes of a buffer a trace line shows before `...` (strace shows 32 by default).

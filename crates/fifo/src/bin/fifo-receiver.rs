@@ -26,7 +26,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{ModeArg, ReceiverArgs, TraceArg, DEFAULT_FIFO_PATH};
+use ipc_common::cli::{ModeArg, ReceiverArgs, DEFAULT_FIFO_PATH};
 use ipc_common::codec::WireArg;
 use ipc_common::receiver::{run_receiver, Receiving};
 use ipc_common::{program, Result};
@@ -48,8 +48,6 @@ struct Args {
     receiver: ReceiverArgs,
     #[command(flatten)]
     wire: WireArg,
-    #[command(flatten)]
-    trace: TraceArg,
 }
 
 fn main() -> ExitCode {

@@ -30,7 +30,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{MessageSource, ModeArg, TraceArg, DEFAULT_FIFO_PATH};
+use ipc_common::cli::{MessageSource, ModeArg, DEFAULT_FIFO_PATH};
 use ipc_common::codec::WireArg;
 use ipc_common::sender::run_sender;
 use ipc_common::{program, Result};
@@ -54,8 +54,6 @@ struct Args {
     source: MessageSource,
     #[command(flatten)]
     wire: WireArg,
-    #[command(flatten)]
-    trace: TraceArg,
 }
 
 fn main() -> ExitCode {

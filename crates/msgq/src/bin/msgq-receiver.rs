@@ -28,7 +28,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use ipc_common::clayout::MSGQ;
-use ipc_common::cli::{ReceiverArgs, TraceArg};
+use ipc_common::cli::ReceiverArgs;
 use ipc_common::codec::WireArg;
 use ipc_common::receiver::{run_receiver, Receiving};
 use ipc_common::{program, Result};
@@ -56,8 +56,6 @@ struct Args {
     nowait: bool,
     #[command(flatten)]
     wire: WireArg,
-    #[command(flatten)]
-    trace: TraceArg,
 }
 
 fn main() -> ExitCode {

@@ -25,7 +25,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use ipc_common::clayout::MSGQ;
-use ipc_common::cli::{MessageSource, TraceArg};
+use ipc_common::cli::MessageSource;
 use ipc_common::codec::WireArg;
 use ipc_common::sender::run_sender;
 use ipc_common::{program, Result};
@@ -52,8 +52,6 @@ struct Args {
     nowait: bool,
     #[command(flatten)]
     wire: WireArg,
-    #[command(flatten)]
-    trace: TraceArg,
 }
 
 /// The tutorial's prompt for each line typed at a terminal.

@@ -27,7 +27,6 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::TraceArg;
 use ipc_common::program;
 use ipc_common::signals::{self, Interruptible};
 use ipc_common::trace::TracedFd;
@@ -45,8 +44,6 @@ struct Args {
     /// Write TEXT instead of reading a line from standard input
     #[arg(long, value_name = "TEXT")]
     message: Option<String>,
-    #[command(flatten)]
-    trace: TraceArg,
 }
 
 fn main() -> ExitCode {

@@ -15,7 +15,7 @@ use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{ReceiverArgs, TraceArg};
+use ipc_common::cli::ReceiverArgs;
 use ipc_common::program;
 use ipc_common::receiver::{run_receiver, Receiving};
 use ipc_common::stream::FrameReader;
@@ -28,8 +28,6 @@ use ipc_common::{Error, Result};
 struct Args {
     #[command(flatten)]
     receiver: ReceiverArgs,
-    #[command(flatten)]
-    trace: TraceArg,
 }
 
 fn main() -> ExitCode {

@@ -19,7 +19,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{MessageSource, TraceArg};
+use ipc_common::cli::MessageSource;
 use ipc_common::program;
 use ipc_common::sender::run_sender;
 use ipc_common::Result;
@@ -33,8 +33,6 @@ struct Args {
     /// Write the framed messages to standard output instead (for `| pipe-receiver`)
     #[arg(long)]
     stdout: bool,
-    #[command(flatten)]
-    trace: TraceArg,
 }
 
 /// The tutorial's prompt for each line typed at a terminal.

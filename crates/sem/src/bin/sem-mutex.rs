@@ -25,7 +25,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use ipc_common::cli::{KeyArg, ModeArg, TraceArg};
+use ipc_common::cli::{KeyArg, ModeArg};
 use ipc_common::{program, Error, Result};
 use ipc_sem::mutex::{pause, Left, SharedMutex};
 
@@ -53,8 +53,6 @@ struct Args {
     /// the pairs interleave
     #[arg(long)]
     no_lock: bool,
-    #[command(flatten)]
-    trace: TraceArg,
 }
 
 fn main() -> ExitCode {

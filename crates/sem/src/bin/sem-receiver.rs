@@ -15,7 +15,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{KeyArg, ModeArg, ReceiverArgs, TraceArg};
+use ipc_common::cli::{KeyArg, ModeArg, ReceiverArgs};
 use ipc_common::receiver::{run_receiver, Receiving};
 use ipc_common::{program, Result};
 use ipc_sem::pair::SignalReceiver;
@@ -30,8 +30,6 @@ struct Args {
     mode: ModeArg,
     #[command(flatten)]
     receiver: ReceiverArgs,
-    #[command(flatten)]
-    trace: TraceArg,
 }
 
 fn main() -> ExitCode {

@@ -17,7 +17,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{KeyArg, MessageSource, TraceArg};
+use ipc_common::cli::{KeyArg, MessageSource};
 use ipc_common::sender::run_sender;
 use ipc_common::{program, Result};
 use ipc_sem::pair::SignalSender;
@@ -30,8 +30,6 @@ struct Args {
     key: KeyArg,
     #[command(flatten)]
     source: MessageSource,
-    #[command(flatten)]
-    trace: TraceArg,
 }
 
 /// The tutorial's prompt for each line typed at a terminal.

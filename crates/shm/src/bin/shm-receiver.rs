@@ -30,7 +30,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{KeyArg, ModeArg, ReceiverArgs, TraceArg};
+use ipc_common::cli::{KeyArg, ModeArg, ReceiverArgs};
 use ipc_common::codec::WireArg;
 use ipc_common::receiver::{run_receiver, Receiving};
 use ipc_common::{program, Error, Result};
@@ -53,8 +53,6 @@ struct Args {
     receiver: ReceiverArgs,
     #[command(flatten)]
     wire: WireArg,
-    #[command(flatten)]
-    trace: TraceArg,
 }
 
 fn main() -> ExitCode {

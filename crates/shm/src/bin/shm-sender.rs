@@ -27,7 +27,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use ipc_common::clayout::SHM;
-use ipc_common::cli::{KeyArg, MessageSource, ModeArg, TraceArg};
+use ipc_common::cli::{KeyArg, MessageSource, ModeArg};
 use ipc_common::codec::WireArg;
 use ipc_common::sender::{run_sender, Outbox, Sent};
 use ipc_common::{program, Result};
@@ -50,8 +50,6 @@ struct Args {
     source: MessageSource,
     #[command(flatten)]
     wire: WireArg,
-    #[command(flatten)]
-    trace: TraceArg,
 }
 
 /// The tutorial's prompt for each line typed at a terminal.

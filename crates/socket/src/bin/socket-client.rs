@@ -36,7 +36,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use ipc_common::clayout::SOCKET;
-use ipc_common::cli::{MessageSource, TraceArg, DEFAULT_PORT};
+use ipc_common::cli::{MessageSource, DEFAULT_PORT};
 use ipc_common::codec::WireArg;
 use ipc_common::program;
 use ipc_common::sender::run_sender;
@@ -68,8 +68,6 @@ struct Args {
     source: MessageSource,
     #[command(flatten)]
     wire: WireArg,
-    #[command(flatten)]
-    trace: TraceArg,
 }
 
 /// The prompt for each line typed at a terminal.

@@ -36,7 +36,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use ipc_common::cli::{ModeArg, ReceiverArgs, TraceArg, DEFAULT_MODE, DEFAULT_PORT};
+use ipc_common::cli::{ModeArg, ReceiverArgs, DEFAULT_MODE, DEFAULT_PORT};
 use ipc_common::codec::WireArg;
 use ipc_common::receiver::{run_receiver, Receiving};
 use ipc_common::{program, Error, Result};
@@ -72,8 +72,6 @@ struct Args {
     // --mode: the permission bits of the socket file (with --unix only).
     #[command(flatten)]
     mode: ModeArg,
-    #[command(flatten)]
-    trace: TraceArg,
 }
 
 fn main() -> ExitCode {
