@@ -62,11 +62,12 @@ impl Mode {
     }
 
     /// Prints, once, what a mode wider than 0600 allows (the contract's `--mode 0666` warning).
-    pub fn warn_if_open(self, program: &str) {
+    pub fn warn_if_open(self) {
         if self.is_open_to_others() {
             eprintln!(
-                "{program}: warning: mode {self} lets other users on this machine read and \
-                 inject messages (the tutorial's world-open mode); the default is 0600"
+                "{}: warning: mode {self} lets other users on this machine read and \
+                 inject messages (the tutorial's world-open mode); the default is 0600",
+                crate::program::name()
             );
         }
     }

@@ -9,7 +9,7 @@ use clap::Args;
 
 use ipc_common::cli::{KeyArg, ModeArg, DEFAULT_POSIX_NAME};
 use ipc_common::codec::WireArg;
-use ipc_common::{program, Error, Result};
+use ipc_common::{Error, Result};
 
 use crate::posix::{Access, PosixQueue};
 use crate::sysv::MsgQueue;
@@ -40,7 +40,7 @@ impl QueueArgs {
                 "the C programs use System V message queues, not POSIX ones: leave out --posix",
             ));
         }
-        self.mode.mode.warn_if_open(program::name());
+        self.mode.mode.warn_if_open();
         Ok(())
     }
 }

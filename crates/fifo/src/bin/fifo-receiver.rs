@@ -55,7 +55,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<()> {
-    args.mode.mode.warn_if_open(program::name());
+    args.mode.mode.warn_if_open();
     run_receiver(Receiving::new(LABEL, &args.receiver), || {
         // C: mkfifo(path, mode), after checking what is already there.
         let fifo = Fifo::open_or_create(&args.path, args.mode.mode)?;

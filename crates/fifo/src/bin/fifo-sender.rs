@@ -62,7 +62,7 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> Result<()> {
     check_source(&args.source, &args.wire, args.writer.allow_split)?;
-    args.mode.mode.warn_if_open(program::name());
+    args.mode.mode.warn_if_open();
     // C: mkfifo(path, mode), if nothing is there yet; else check what is.
     let fifo = Fifo::open_or_create(&args.path, args.mode.mode)?;
     fifo.announce();

@@ -60,7 +60,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<()> {
-    args.mode.mode.warn_if_open(program::name());
+    args.mode.mode.warn_if_open();
     let me = args.character;
     let mutex = join(args)?;
     if args.no_lock {

@@ -38,7 +38,7 @@ fn main() -> ExitCode {
 
 /// Creates the set, then counts signals until every End (C: `semget`, `semop`, `semctl`).
 fn run(args: &Args) -> Result<()> {
-    args.mode.mode.warn_if_open(program::name());
+    args.mode.mode.warn_if_open();
     run_receiver(Receiving::new("", &args.receiver), || {
         let receiver = SignalReceiver::create(args.key.key, args.mode.mode)?;
         let set = receiver.set();

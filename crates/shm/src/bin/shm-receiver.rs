@@ -74,7 +74,7 @@ fn run(args: &Args) -> Result<()> {
         let (slot_size, slots) = (args.slots.slot_size, args.slots.slots);
         return run_receiver(how, || {
             let ring = RingReceiver::create(&args.ring.name, slot_size, slots, mode)?;
-            mode.warn_if_open(program::name());
+            mode.warn_if_open();
             ring.announce();
             Ok(ring)
         });
@@ -83,7 +83,7 @@ fn run(args: &Args) -> Result<()> {
         // Create c/shm_sender.c's semaphores and 1024-byte segment, print each text until `end`.
         return run_receiver(how, || {
             let channel = CChannel::create(args.key.key, mode)?;
-            mode.warn_if_open(program::name());
+            mode.warn_if_open();
             channel.announce();
             waiting(channel.segment().key());
             Ok(channel)
@@ -93,7 +93,7 @@ fn run(args: &Args) -> Result<()> {
     let attach = || {
         let channel = Channel::attach(args.key.key, layout, mode)?;
         if channel.created() {
-            mode.warn_if_open(program::name());
+            mode.warn_if_open();
         }
         Ok(channel)
     };

@@ -84,7 +84,7 @@ fn run(args: &Args) -> Result<()> {
     }
     let channel = Channel::attach(args.key.key, args.slots.layout()?, args.mode.mode)?;
     if channel.created() {
-        args.mode.mode.warn_if_open(program::name());
+        args.mode.mode.warn_if_open();
     }
     // Register as a sender before saying we are attached: from then on the receiver counts us,
     // and notices if we die without our End.

@@ -94,7 +94,7 @@ fn run(args: &Args) -> Result<()> {
         // C: socket, bind, listen; then accept, read, write per client (one thread each).
         let listener = match &args.unix {
             Some(path) => {
-                args.mode.mode.warn_if_open(program::name());
+                args.mode.mode.warn_if_open();
                 Listener::bind_unix(path, args.mode.mode)?
             }
             None => Listener::bind_tcp(&args.bind, args.port)?,
