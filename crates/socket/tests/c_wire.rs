@@ -237,7 +237,7 @@ fn a_framed_client_at_a_line_server_is_dropped_with_a_reason() {
 
 #[test]
 fn what_the_c_protocol_cannot_carry_is_refused() {
-    // (A NUL cannot be passed in argv: cwire's unit tests cover it.)
+    // (A NUL cannot be passed in argv: common's lines.rs and codec.rs unit tests cover it.)
     let long = "x".repeat(4095);
     for (args, why) in [
         (vec!["--wire", "c", "--count", "2"], "text lines only"),

@@ -49,7 +49,7 @@ pub fn largest_payload(limit: usize) -> usize {
 
 /// The largest `--size` that `shm-sender --ring --count N` (N up to [`RING_MAX_COUNT`]) accepts
 /// for a ring of `slot_size`: the sender checks the encoding of its largest message before
-/// it attaches (crates/shm `ring_mode::check_source`: the last sequence number and a
+/// it attaches (crates/ring `sender::check_source`: the last sequence number and a
 /// checksum that takes all 9 bytes of its variable-length integer), for any pid.
 pub fn largest_ring_payload(slot_size: usize) -> usize {
     largest_encoding_within(slot_size, RING_MAX_COUNT)
