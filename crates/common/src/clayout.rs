@@ -61,12 +61,11 @@ pub const FIFO: CLayout = CLayout {
     terminator: Terminator::Newline,
 };
 
-/// The socket programs: one line per message over TCP, read with `fgets(line, 4096, in)`.
+/// The socket programs: one line per message over TCP, read with `fgets(line, 4096, in)`,
+/// the same lines as the named pipe programs'.
 pub const SOCKET: CLayout = CLayout {
     programs: "c/client.c and c/server.c",
-    declaration: "char line[4096]",
-    size: 4096,
-    terminator: Terminator::Newline,
+    ..FIFO
 };
 
 /// The shared memory programs: one NUL-terminated text at the start of a 1024-byte segment.
