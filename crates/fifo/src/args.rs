@@ -1,9 +1,25 @@
-//! The options only fifo-sender has: how long to wait for a receiver, and the `--allow-split`
-//! experiment. Flattened into its `Args`, like the shared option groups of `ipc_common::cli`.
+//! The options of the pair, flattened into each end's `Args` like the shared option groups of
+//! `ipc_common::cli`: [`FifoArgs`] (both ends: which FIFO, its mode, the wire) and
+//! [`WriterArgs`] (fifo-sender only).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
+use ipc_common::cli::{ModeArg, DEFAULT_FIFO_PATH};
+use ipc_common::codec::WireArg;
+
+/// The options both ends share: `--path`, `--mode`, `--wire`.
+#[derive(Debug, Clone, Args)]
+pub struct FifoArgs {
+    /// Path of the FIFO; created with mkfifo if missing, else checked (a FIFO, yours, private)
+    #[arg(long, value_name = "P", default_value = DEFAULT_FIFO_PATH)]
+    pub path: PathBuf,
+    #[command(flatten)]
+    pub mode: ModeArg,
+    #[command(flatten)]
+    pub wire: WireArg,
+}
 
 /// `--timeout SECS` and `--allow-split`.
 #[derive(Debug, Clone, Args)]

@@ -39,7 +39,7 @@ pub mod fifo;
 pub mod reader;
 pub mod writer;
 
-pub use args::WriterArgs;
+pub use args::{FifoArgs, WriterArgs};
 pub use fifo::{Fifo, WriterOpen, CREATED, PERMISSIONS_OK};
 pub use reader::FifoReader;
 pub use writer::{check_fits, check_source, FifoWriter, PIPE_BUF};

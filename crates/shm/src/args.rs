@@ -1,9 +1,28 @@
-//! `--slot-size`, `--slots` and `--no-sync`: the segment's shape both ends must agree on,
-//! defined once for shm-sender and shm-receiver.
+//! The options both ends share, defined once for shm-sender and shm-receiver: which segment
+//! (`--key`, `--mode`), its shape (`--slot-size`, `--slots`, `--no-sync`), and the other ways
+//! to share memory (`--ring`, `--wire c`).
 
+use ipc_common::cli::{KeyArg, ModeArg};
+use ipc_common::codec::WireArg;
 use ipc_common::Result;
+use ipc_ring::RingArgs;
 
 use crate::layout::Layout;
+
+/// Everything that names and shapes the shared memory, the same on both ends.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ShmArgs {
+    #[command(flatten)]
+    pub key: KeyArg,
+    #[command(flatten)]
+    pub mode: ModeArg,
+    #[command(flatten)]
+    pub slots: SlotArgs,
+    #[command(flatten)]
+    pub ring: RingArgs,
+    #[command(flatten)]
+    pub wire: WireArg,
+}
 
 /// `--slot-size`, `--slots` and `--no-sync`. None of them goes with `--wire c`, whose segment
 /// is the C programs' one 1024-byte buffer (clap says so: a usage error, exit 2).

@@ -71,7 +71,7 @@ mod segment;
 mod unsynced;
 mod writer;
 
-pub use args::SlotArgs;
+pub use args::{ShmArgs, SlotArgs};
 pub use c_handoff::CChannel;
 pub use channel::{Channel, EMPTY, FULL, NSEMS, WRITER};
 pub use layout::{Layout, MIN_SLOT_SIZE};

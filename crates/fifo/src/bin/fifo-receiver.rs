@@ -22,15 +22,13 @@
 //! then the `summary:` line. The FIFO is removed at the end if this program created it.
 #![forbid(unsafe_code)]
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{ModeArg, ReceiverArgs, DEFAULT_FIFO_PATH};
-use ipc_common::codec::WireArg;
+use ipc_common::cli::ReceiverArgs;
 use ipc_common::receiver::{run_receiver, Receiving};
 use ipc_common::{program, Result};
-use ipc_fifo::{Fifo, FifoReader};
+use ipc_fifo::{Fifo, FifoArgs, FifoReader};
 
 /// The tutorial's words before each text.
 const LABEL: &str = "Data From Named Pipe Is: ";
@@ -39,15 +37,10 @@ const LABEL: &str = "Data From Named Pipe Is: ";
 #[derive(Debug, Parser)]
 #[command(name = "fifo-receiver", version)]
 struct Args {
-    /// Path of the FIFO; created with mkfifo if missing, else checked (a FIFO, yours, private)
-    #[arg(long, value_name = "P", default_value = DEFAULT_FIFO_PATH)]
-    path: PathBuf,
     #[command(flatten)]
-    mode: ModeArg,
+    fifo: FifoArgs,
     #[command(flatten)]
     receiver: ReceiverArgs,
-    #[command(flatten)]
-    wire: WireArg,
 }
 
 fn main() -> ExitCode {
@@ -55,13 +48,13 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<()> {
-    args.mode.mode.warn_if_open();
+    args.fifo.mode.mode.warn_if_open();
     run_receiver(Receiving::new(LABEL, &args.receiver), || {
         // C: mkfifo(path, mode), after checking what is already there.
-        let fifo = Fifo::open_or_create(&args.path, args.mode.mode)?;
+        let fifo = Fifo::open_or_create(&args.fifo.path, args.fifo.mode.mode)?;
         fifo.announce();
         // C: open(path, O_RDONLY), then read() until the sender's End (N Ends with --senders
         // N); close(fd) and unlink(path), if we created it, when the reader is dropped.
-        FifoReader::open(fifo, &args.wire)
+        FifoReader::open(fifo, &args.fifo.wire)
     })
 }

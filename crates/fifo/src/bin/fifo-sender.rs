@@ -26,15 +26,13 @@
 //! `fifo-sender: error: writing to PATH: the receiver closed the FIFO (EPIPE)`, exit 1.
 #![forbid(unsafe_code)]
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{MessageSource, ModeArg, DEFAULT_FIFO_PATH};
-use ipc_common::codec::WireArg;
+use ipc_common::cli::MessageSource;
 use ipc_common::sender::run_sender;
 use ipc_common::{program, Result};
-use ipc_fifo::{check_source, Fifo, FifoWriter, WriterArgs};
+use ipc_fifo::{check_source, Fifo, FifoArgs, FifoWriter, WriterArgs};
 
 /// The tutorial's prompt for each line typed at a terminal.
 const PROMPT: &str = "Enter Data To Be Written..";
@@ -43,17 +41,12 @@ const PROMPT: &str = "Enter Data To Be Written..";
 #[derive(Debug, Parser)]
 #[command(name = "fifo-sender", version)]
 struct Args {
-    /// Path of the FIFO; created with mkfifo if missing, else checked (a FIFO, yours, private)
-    #[arg(long, value_name = "P", default_value = DEFAULT_FIFO_PATH)]
-    path: PathBuf,
     #[command(flatten)]
-    mode: ModeArg,
+    fifo: FifoArgs,
     #[command(flatten)]
     writer: WriterArgs,
     #[command(flatten)]
     source: MessageSource,
-    #[command(flatten)]
-    wire: WireArg,
 }
 
 fn main() -> ExitCode {
@@ -61,14 +54,14 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<()> {
-    check_source(&args.source, &args.wire, args.writer.allow_split)?;
-    args.mode.mode.warn_if_open();
+    check_source(&args.source, &args.fifo.wire, args.writer.allow_split)?;
+    args.fifo.mode.mode.warn_if_open();
     // C: mkfifo(path, mode), if nothing is there yet; else check what is.
-    let fifo = Fifo::open_or_create(&args.path, args.mode.mode)?;
+    let fifo = Fifo::open_or_create(&args.fifo.path, args.fifo.mode.mode)?;
     fifo.announce();
     // C: open(path, O_WRONLY), which waits for a reader, then write(fd, buf, n) per message;
     // close(fd) and unlink(path), if we created it, when the writer is dropped.
-    let mut out = FifoWriter::open(fifo, &args.writer, &args.wire)?;
+    let mut out = FifoWriter::open(fifo, &args.writer, &args.fifo.wire)?;
     let sent = run_sender(&args.source, PROMPT, &mut out)?;
     if args.source.count.is_some() {
         eprintln!(

@@ -30,29 +30,20 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{KeyArg, ModeArg, ReceiverArgs};
-use ipc_common::codec::WireArg;
+use ipc_common::cli::ReceiverArgs;
 use ipc_common::receiver::{run_receiver, Receiving};
 use ipc_common::{program, Error, Result};
-use ipc_ring::{RingArgs, RingReceiver};
-use ipc_shm::{CChannel, Channel, ShmReader, SlotArgs, UnsyncedReader};
+use ipc_ring::RingReceiver;
+use ipc_shm::{CChannel, Channel, ShmArgs, ShmReader, UnsyncedReader};
 
 /// Read messages out of System V shared memory, written there by shm-sender.
 #[derive(Debug, Parser)]
 #[command(name = "shm-receiver", version)]
 struct Args {
     #[command(flatten)]
-    key: KeyArg,
-    #[command(flatten)]
-    mode: ModeArg,
-    #[command(flatten)]
-    slots: SlotArgs,
-    #[command(flatten)]
-    ring: RingArgs,
+    shm: ShmArgs,
     #[command(flatten)]
     receiver: ReceiverArgs,
-    #[command(flatten)]
-    wire: WireArg,
 }
 
 fn main() -> ExitCode {
@@ -61,8 +52,8 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> Result<()> {
     let how = Receiving::new("You wrote: ", &args.receiver);
-    let mode = args.mode.mode;
-    if args.ring.ring {
+    let mode = args.shm.mode.mode;
+    if args.shm.ring.ring {
         // Create the ring, decode each message in its slot until End, remove the ring.
         if args.receiver.senders != 1 {
             return Err(Error::usage(
@@ -71,33 +62,33 @@ fn run(args: &Args) -> Result<()> {
             )
             .with_hint("give each sender its own receiver and --name"));
         }
-        let (slot_size, slots) = (args.slots.slot_size, args.slots.slots);
+        let (slot_size, slots) = (args.shm.slots.slot_size, args.shm.slots.slots);
         return run_receiver(how, || {
-            let ring = RingReceiver::create(&args.ring.name, slot_size, slots, mode)?;
+            let ring = RingReceiver::create(&args.shm.ring.name, slot_size, slots, mode)?;
             mode.warn_if_open();
             ring.announce();
             Ok(ring)
         });
     }
-    if args.wire.is_c() {
+    if args.shm.wire.is_c() {
         // Create c/shm_sender.c's semaphores and 1024-byte segment, print each text until `end`.
         return run_receiver(how, || {
-            let channel = CChannel::create(args.key.key, mode)?;
+            let channel = CChannel::create(args.shm.key.key, mode)?;
             mode.warn_if_open();
             channel.announce();
             waiting(channel.segment().key());
             Ok(channel)
         });
     }
-    let layout = args.slots.layout()?;
+    let layout = args.shm.slots.layout()?;
     let attach = || {
-        let channel = Channel::attach(args.key.key, layout, mode)?;
+        let channel = Channel::attach(args.shm.key.key, layout, mode)?;
         if channel.created() {
             mode.warn_if_open();
         }
         Ok(channel)
     };
-    if args.slots.no_sync {
+    if args.shm.slots.no_sync {
         return run_receiver(how, || {
             let channel = attach()?;
             eprintln!(
@@ -106,14 +97,14 @@ fn run(args: &Args) -> Result<()> {
             );
             let reader = UnsyncedReader::new(channel)?;
             reader.channel().announce();
-            waiting(args.key.key);
+            waiting(args.shm.key.key);
             Ok(reader)
         });
     }
     run_receiver(how, || {
         let reader = ShmReader::new(attach()?)?;
         reader.channel().announce();
-        waiting(args.key.key);
+        waiting(args.shm.key.key);
         Ok(reader)
     })
 }

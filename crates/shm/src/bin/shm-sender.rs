@@ -27,29 +27,20 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use ipc_common::clayout::SHM;
-use ipc_common::cli::{KeyArg, MessageSource, ModeArg};
-use ipc_common::codec::WireArg;
+use ipc_common::cli::MessageSource;
 use ipc_common::sender::{run_sender, Outbox, Sent};
 use ipc_common::{program, Result};
-use ipc_ring::{RingArgs, RingSender};
-use ipc_shm::{CChannel, Channel, ShmWriter, SlotArgs, UnsyncedWriter};
+use ipc_ring::RingSender;
+use ipc_shm::{CChannel, Channel, ShmArgs, ShmWriter, UnsyncedWriter};
 
 /// Write messages into System V shared memory, one per slot, for shm-receiver.
 #[derive(Debug, Parser)]
 #[command(name = "shm-sender", version)]
 struct Args {
     #[command(flatten)]
-    key: KeyArg,
-    #[command(flatten)]
-    mode: ModeArg,
-    #[command(flatten)]
-    slots: SlotArgs,
-    #[command(flatten)]
-    ring: RingArgs,
+    shm: ShmArgs,
     #[command(flatten)]
     source: MessageSource,
-    #[command(flatten)]
-    wire: WireArg,
 }
 
 /// The tutorial's prompt for each line typed at a terminal.
@@ -60,9 +51,9 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<()> {
-    if args.ring.ring {
+    if args.shm.ring.ring {
         // The ring shm-receiver --ring creates: one encoded Message per slot, then End.
-        let mut ring = RingSender::wait_for(&args.ring.name, &args.source)?;
+        let mut ring = RingSender::wait_for(&args.shm.ring.name, &args.source)?;
         ring.announce();
         let sent = send(args, &mut ring)?;
         let stats = ring.finish()?;
@@ -73,22 +64,26 @@ fn run(args: &Args) -> Result<()> {
         );
         return Ok(());
     }
-    if args.wire.is_c() {
+    if args.shm.wire.is_c() {
         // c/shm_receiver.c's one 1024-byte text buffer and two semaphores.
         SHM.check_source(&args.source)?;
-        let mut channel = CChannel::open(args.key.key)?;
+        let mut channel = CChannel::open(args.shm.key.key)?;
         channel.announce();
         let sent = send(args, &mut channel)?;
         eprintln!("shm-sender: sent {} message(s) and `end`", sent.messages);
         return Ok(());
     }
-    let channel = Channel::attach(args.key.key, args.slots.layout()?, args.mode.mode)?;
+    let channel = Channel::attach(
+        args.shm.key.key,
+        args.shm.slots.layout()?,
+        args.shm.mode.mode,
+    )?;
     if channel.created() {
-        args.mode.mode.warn_if_open();
+        args.shm.mode.mode.warn_if_open();
     }
     // Register as a sender before saying we are attached: from then on the receiver counts us,
     // and notices if we die without our End.
-    let (sent, receiver) = if args.slots.no_sync {
+    let (sent, receiver) = if args.shm.slots.no_sync {
         eprintln!("shm-sender: --no-sync: overwriting the slots without waiting for the receiver");
         let mut writer = UnsyncedWriter::new(channel)?;
         writer.channel().announce();
