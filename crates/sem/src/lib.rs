@@ -27,9 +27,11 @@
 #[allow(unsafe_code)]
 mod sys;
 
+pub mod args;
 pub mod mutex;
 pub mod pair;
 pub mod set;
 
+pub use args::SetArgs;
 pub use set::{Op, SemSet, SEMVMX};
 pub use sys::{SemId, SemStat};

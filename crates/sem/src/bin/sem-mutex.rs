@@ -25,18 +25,16 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use ipc_common::cli::{KeyArg, ModeArg};
 use ipc_common::{program, Error, Result};
 use ipc_sem::mutex::{pause, Left, SharedMutex};
+use ipc_sem::SetArgs;
 
 /// Enter a critical section guarded by a System V semaphore, printing a character on entry and exit.
 #[derive(Debug, Parser)]
 #[command(name = "sem-mutex", version)]
 struct Args {
     #[command(flatten)]
-    key: KeyArg,
-    #[command(flatten)]
-    mode: ModeArg,
+    set: SetArgs,
     /// The character printed on entering and on leaving the critical section
     #[arg(long = "char", value_name = "C", default_value = "O")]
     character: char,
@@ -60,7 +58,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &Args) -> Result<()> {
-    args.mode.mode.warn_if_open();
+    args.set.mode.mode.warn_if_open();
     let me = args.character;
     let mutex = join(args)?;
     if args.no_lock {
@@ -108,7 +106,7 @@ fn run(args: &Args) -> Result<()> {
 fn join(args: &Args) -> Result<SharedMutex> {
     let me = args.character;
     for _ in 0..10 {
-        let mutex = SharedMutex::join(args.key.key, args.mode.mode)?;
+        let mutex = SharedMutex::join(args.set.key.key, args.set.mode.mode)?;
         let how = if mutex.created() { "created" } else { "found" };
         eprintln!(
             "sem-mutex {me}: pid {} {how} semaphore set key {} (id {}), ready",
@@ -122,7 +120,7 @@ fn join(args: &Args) -> Result<SharedMutex> {
         eprintln!("sem-mutex {me}: that set was just removed by the last one out; starting again");
     }
     Err(Error::new(
-        format!("joining the semaphore set with key {}", args.key.key),
+        format!("joining the semaphore set with key {}", args.set.key.key),
         "it was removed under us 10 times in a row",
     )
     .with_hint("another program keeps removing the set: choose another --key"))

@@ -15,19 +15,18 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{KeyArg, ModeArg, ReceiverArgs};
+use ipc_common::cli::ReceiverArgs;
 use ipc_common::receiver::{run_receiver, Receiving};
 use ipc_common::{program, Result};
 use ipc_sem::pair::SignalReceiver;
+use ipc_sem::SetArgs;
 
 /// Create a System V semaphore set and count the signals sem-sender posts.
 #[derive(Debug, Parser)]
 #[command(name = "sem-receiver", version)]
 struct Args {
     #[command(flatten)]
-    key: KeyArg,
-    #[command(flatten)]
-    mode: ModeArg,
+    set: SetArgs,
     #[command(flatten)]
     receiver: ReceiverArgs,
 }
@@ -38,9 +37,9 @@ fn main() -> ExitCode {
 
 /// Creates the set, then counts signals until every End (C: `semget`, `semop`, `semctl`).
 fn run(args: &Args) -> Result<()> {
-    args.mode.mode.warn_if_open();
+    args.set.mode.mode.warn_if_open();
     run_receiver(Receiving::new("", &args.receiver), || {
-        let receiver = SignalReceiver::create(args.key.key, args.mode.mode)?;
+        let receiver = SignalReceiver::create(args.set.key.key, args.set.mode.mode)?;
         let set = receiver.set();
         eprintln!(
             "sem-receiver: semaphore set key {} (id {}) created, waiting for signals",
