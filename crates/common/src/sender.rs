@@ -13,6 +13,10 @@ use crate::message::Message;
 use crate::signals::{self, Interruptible};
 use crate::wire::MAX_PAYLOAD;
 
+/// The prompt of the tutorial's sender programs (sender.c, shm2.c, client.c), shown before each
+/// line typed at a terminal.
+pub const ENTER_SOME_TEXT: &str = "Enter some text:";
+
 /// Where a sender puts each message: one implementation per mechanism.
 pub trait Outbox {
     /// Puts one message into the kernel object (msgsnd, write, a shared-memory slot, ...).

@@ -27,7 +27,7 @@ use clap::Parser;
 use ipc_common::clayout::MSGQ;
 use ipc_common::cli::MessageSource;
 use ipc_common::codec::WireArg;
-use ipc_common::sender::run_sender;
+use ipc_common::sender::{run_sender, ENTER_SOME_TEXT};
 use ipc_common::{program, Result};
 use ipc_msgq::{Queue, QueueArgs, QueueOutbox, Role, MQ_PRIO_MAX};
 
@@ -54,9 +54,6 @@ struct Args {
     wire: WireArg,
 }
 
-/// The tutorial's prompt for each line typed at a terminal.
-const PROMPT: &str = "Enter some text:";
-
 fn main() -> ExitCode {
     program::main(run)
 }
@@ -75,7 +72,7 @@ fn run(args: &Args) -> Result<()> {
         args.mtype
     };
     let mut outbox = QueueOutbox::new(queue, tag, args.nowait).speaking(args.wire.codec(&MSGQ));
-    let sent = run_sender(&args.source, PROMPT, &mut outbox)?;
+    let sent = run_sender(&args.source, ENTER_SOME_TEXT, &mut outbox)?;
     let plural = if sent.messages == 1 { "" } else { "s" };
     let queue = outbox.queue();
     let holds = queue

@@ -21,7 +21,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use ipc_common::cli::MessageSource;
 use ipc_common::program;
-use ipc_common::sender::run_sender;
+use ipc_common::sender::{run_sender, ENTER_SOME_TEXT};
 use ipc_common::Result;
 
 /// Send messages through an anonymous pipe to pipe-receiver (started as our child).
@@ -35,9 +35,6 @@ struct Args {
     stdout: bool,
 }
 
-/// The tutorial's prompt for each line typed at a terminal.
-const PROMPT: &str = "Enter some text:";
-
 fn main() -> ExitCode {
     program::main(run)
 }
@@ -45,12 +42,17 @@ fn main() -> ExitCode {
 fn run(args: &Args) -> Result<()> {
     if args.stdout {
         // `pipe-sender --stdout | pipe-receiver`: the shell made the pipe, we only write to it.
-        return run_sender(&args.source, PROMPT, &mut ipc_pipe::stdout_writer()?).map(drop);
+        return run_sender(
+            &args.source,
+            ENTER_SOME_TEXT,
+            &mut ipc_pipe::stdout_writer()?,
+        )
+        .map(drop);
     }
     // C: pipe(fds), fork() + dup2(fds[0], 0) + exec("pipe-receiver"), close(fds[0]).
     let (mut receiver, mut pipe) = ipc_pipe::start_receiver()?;
     // C: write(fds[1], ...) per message.
-    if let Err(err) = run_sender(&args.source, PROMPT, &mut pipe) {
+    if let Err(err) = run_sender(&args.source, ENTER_SOME_TEXT, &mut pipe) {
         receiver.interrupt(); // the guard reaps it when we return
         return Err(err);
     }

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use ipc_common::cli::{KeyArg, MessageSource};
-use ipc_common::sender::run_sender;
+use ipc_common::sender::{run_sender, ENTER_SOME_TEXT};
 use ipc_common::{program, Result};
 use ipc_sem::pair::SignalSender;
 
@@ -31,9 +31,6 @@ struct Args {
     #[command(flatten)]
     source: MessageSource,
 }
-
-/// The tutorial's prompt for each line typed at a terminal.
-const PROMPT: &str = "Enter some text:";
 
 fn main() -> ExitCode {
     program::main(run)
@@ -48,7 +45,7 @@ fn run(args: &Args) -> Result<()> {
         set.key(),
         set.id()
     );
-    let sent = run_sender(&args.source, PROMPT, &mut sender)?;
+    let sent = run_sender(&args.source, ENTER_SOME_TEXT, &mut sender)?;
     eprintln!("sem-sender: posted {} signal(s) and the End", sent.messages);
     Ok(())
 }

@@ -28,7 +28,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use ipc_common::clayout::SHM;
 use ipc_common::cli::MessageSource;
-use ipc_common::sender::{run_sender, Outbox, Sent};
+use ipc_common::sender::{run_sender, Outbox, Sent, ENTER_SOME_TEXT};
 use ipc_common::{program, Result};
 use ipc_ring::RingSender;
 use ipc_shm::{CChannel, Channel, ShmArgs, ShmWriter, UnsyncedWriter};
@@ -42,9 +42,6 @@ struct Args {
     #[command(flatten)]
     source: MessageSource,
 }
-
-/// The tutorial's prompt for each line typed at a terminal.
-const PROMPT: &str = "Enter some text:";
 
 fn main() -> ExitCode {
     program::main(run)
@@ -106,5 +103,5 @@ fn run(args: &Args) -> Result<()> {
 
 /// The messages of `--message`, `--count` or stdin, then End.
 fn send(args: &Args, outbox: &mut impl Outbox) -> Result<Sent> {
-    run_sender(&args.source, PROMPT, outbox)
+    run_sender(&args.source, ENTER_SOME_TEXT, outbox)
 }

@@ -39,7 +39,7 @@ use ipc_common::clayout::SOCKET;
 use ipc_common::cli::{MessageSource, DEFAULT_PORT};
 use ipc_common::codec::WireArg;
 use ipc_common::program;
-use ipc_common::sender::run_sender;
+use ipc_common::sender::{run_sender, ENTER_SOME_TEXT};
 use ipc_common::Result;
 use ipc_socket::client::{connect, line_writer, AckedStream};
 use ipc_socket::udp::UdpClient;
@@ -70,9 +70,6 @@ struct Args {
     wire: WireArg,
 }
 
-/// The prompt for each line typed at a terminal.
-const PROMPT: &str = "Enter some text:";
-
 fn main() -> ExitCode {
     program::main(run)
 }
@@ -87,14 +84,14 @@ fn run(args: &Args) -> Result<()> {
             program::name(),
             server.server()
         );
-        let sent = run_sender(&args.source, PROMPT, &mut server);
+        let sent = run_sender(&args.source, ENTER_SOME_TEXT, &mut server);
         return server.finish(sent);
     }
     // C: socket, connect; then write and read (the acknowledgement) per message.
     let stream = connect(&args.host, args.port, args.unix.as_deref(), args.timeout)?;
     if args.wire.is_c() {
         let mut server = line_writer(&stream, args.timeout);
-        run_sender(&args.source, PROMPT, &mut server)?;
+        run_sender(&args.source, ENTER_SOME_TEXT, &mut server)?;
         eprintln!(
             "{}: sent {} line(s) and end; the C protocol has no acknowledgements",
             program::name(),
@@ -103,7 +100,7 @@ fn run(args: &Args) -> Result<()> {
         return Ok(());
     }
     let mut server = AckedStream::new(&stream, args.timeout);
-    let sent = run_sender(&args.source, PROMPT, &mut server);
+    let sent = run_sender(&args.source, ENTER_SOME_TEXT, &mut server);
     server.finish(sent) // dropping the stream: close(sockfd)
 }
 
