@@ -113,10 +113,6 @@ pub use ring::Ring;
 pub use sender::RingSender;
 pub use wait::{DEFAULT_SPIN, PEER_CHECK};
 
-/// Whether a process still runs (alive and not a zombie): the one helper of
-/// [`ipc_common::process`], named as ipc-bench knows it.
-pub use ipc_common::process::is_running as process_alive;
-
 /// How often one end had to sleep, and how often it woke its peer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WaitStats {
