@@ -122,6 +122,24 @@ impl Inbox for ServerInbox {
     fn origin(&self) -> Option<&str> {
         Some(&self.origin)
     }
+
+    /// After Ctrl-C: stop accepting, and hand over every message a session forwarded (and so
+    /// acknowledged) that the loop has not taken yet, until every session has ended. A
+    /// session forwards before it acknowledges, so a client never sees an acknowledgement
+    /// for a message that is not counted.
+    fn take_held(&mut self) -> Result<Option<Delivery>> {
+        self.stop.store(true, Ordering::Relaxed);
+        while let Ok(event) = self.events.recv() {
+            // Joined/Left are taken in; the accept loop's end (Over) says nothing more here:
+            // the stop is what the run reports.
+            if let Some(Ok(delivery @ (Delivery::Message(_) | Delivery::Garbled(_)))) =
+                self.take(event)
+            {
+                return Ok(Some(delivery));
+            }
+        }
+        Ok(None)
+    }
 }
 
 impl Drop for ServerInbox {
