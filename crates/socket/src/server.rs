@@ -24,12 +24,16 @@ use ipc_common::receiver::{Delivery, Inbox};
 use ipc_common::{program, Error, Result};
 
 use crate::listener::Listener;
+use crate::stream::Stream;
 use crate::report::{ClientTally, Served};
 use crate::session::{serve_client, Event, ServerOptions};
 
 /// The most clients served at the same time (one thread each). A client that connects while
 /// the server is full is closed at once, with a log line, instead of starting another thread.
 pub const MAX_CONCURRENT_CLIENTS: usize = 512;
+
+/// How often the accepting thread looks whether its sessions are over, or the main thread is.
+const SESSION_CHECK: Duration = Duration::from_millis(10);
 
 /// How many events may wait for the main thread before the sessions wait for it in turn.
 const BACKLOG: usize = 1024;
@@ -169,7 +173,8 @@ fn accept_all(
     stop: &AtomicBool,
 ) -> Result<()> {
     let name = program::name();
-    let mut sessions: Vec<JoinHandle<()>> = Vec::new();
+    // Each session's thread, and a second handle on its connection (to end it, below).
+    let mut sessions: Vec<(JoinHandle<()>, Option<Stream>)> = Vec::new();
     let mut accepted = 0u64;
     let mut unix_peers = 0u64;
     let mut starved = false;
@@ -195,7 +200,7 @@ fn accept_all(
         accepted += 1;
         starved = false;
         // Forget threads that are done, so that a server running for days does not pile them up.
-        sessions.retain(|thread| !thread.is_finished());
+        sessions.retain(|(thread, _)| !thread.is_finished());
         if sessions.len() >= MAX_CONCURRENT_CLIENTS {
             eprintln!("{name}: refused {peer}: already serving {MAX_CONCURRENT_CLIENTS} clients");
             let _ = events.send(Event::Refused);
@@ -205,11 +210,12 @@ fn accept_all(
         let peer = peer.to_string();
         let _ = events.send(Event::Joined(accepted, peer.clone()));
         let to_main = events.clone();
+        let handle = stream.try_clone().ok();
         let spawned = std::thread::Builder::new()
             .name(format!("client {peer}"))
             .spawn(move || serve_client(&stream, accepted, &peer, options, &to_main));
         match spawned {
-            Ok(thread) => sessions.push(thread),
+            Ok(thread) => sessions.push((thread, handle)),
             Err(err) => {
                 let err = Error::io("starting its thread", &err);
                 eprintln!("{name}: dropped a client: {err}");
@@ -218,7 +224,20 @@ fn accept_all(
         }
     };
     drop(listener); // C: close(server_sockfd): new clients are refused from now on
-    for thread in sessions {
+    // Wait for the sessions. Once the main thread is done (Ctrl-C, or an error such as a
+    // closed stdout), a client waiting between two messages is not waited for: its
+    // connection is shut down, and its session reads end-of-file.
+    let mut shut = false;
+    while sessions.iter().any(|(thread, _)| !thread.is_finished()) {
+        if !shut && stop.load(Ordering::Relaxed) {
+            for handle in sessions.iter().filter_map(|(_, handle)| handle.as_ref()) {
+                handle.shutdown_both();
+            }
+            shut = true;
+        }
+        std::thread::sleep(SESSION_CHECK);
+    }
+    for (thread, _) in sessions {
         let _ = thread.join();
     }
     outcome

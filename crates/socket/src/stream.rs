@@ -54,6 +54,23 @@ impl Stream {
         }
     }
 
+    /// A second handle on the same connection (C: `dup(fd)`).
+    pub fn try_clone(&self) -> std::io::Result<Stream> {
+        match self {
+            Stream::Tcp(tcp) => tcp.try_clone().map(Stream::Tcp),
+            Stream::Unix(unix) => unix.try_clone().map(Stream::Unix),
+        }
+    }
+
+    /// C: `shutdown(fd, SHUT_RDWR)`: ends the connection both ways; a read blocked on it, in
+    /// any thread, returns end-of-file.
+    pub fn shutdown_both(&self) {
+        let _ = match self {
+            Stream::Tcp(tcp) => tcp.shutdown(Shutdown::Both),
+            Stream::Unix(unix) => unix.shutdown(Shutdown::Both),
+        };
+    }
+
     /// C: `shutdown(fd, SHUT_WR)`: tells the peer we will send nothing more (it reads EOF),
     /// while we can still read its last replies.
     pub fn shutdown_write(&self) {
