@@ -190,7 +190,7 @@ impl Channel {
 
     /// Decides whether dropping the channel removes the segment and the semaphore set.
     pub fn remove_when_done(&mut self, owner: bool) {
-        self.segment.set_owner(owner);
+        self.segment.remove_when_done(owner);
         self.sems.remove_when_done(owner);
     }
 
@@ -339,7 +339,7 @@ fn take_over_leftover(key: Key, layout: Layout) -> Result<ShmSegment> {
             key.0
         )));
     }
-    segment.set_owner(true);
+    segment.remove_when_done(true);
     Ok(segment)
 }
 

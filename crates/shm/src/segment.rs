@@ -137,7 +137,7 @@ impl ShmSegment {
     }
 
     /// Decides whether dropping the guard removes the segment.
-    pub fn set_owner(&mut self, owner: bool) {
+    pub fn remove_when_done(&mut self, owner: bool) {
         self.owner = owner;
     }
 

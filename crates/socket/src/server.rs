@@ -24,9 +24,9 @@ use ipc_common::receiver::{Delivery, Inbox};
 use ipc_common::{program, Error, Result};
 
 use crate::listener::Listener;
-use crate::stream::Stream;
 use crate::report::{ClientTally, Served};
 use crate::session::{serve_client, Event, ServerOptions};
+use crate::stream::Stream;
 
 /// The most clients served at the same time (one thread each). A client that connects while
 /// the server is full is closed at once, with a log line, instead of starting another thread.
@@ -224,9 +224,9 @@ fn accept_all(
         }
     };
     drop(listener); // C: close(server_sockfd): new clients are refused from now on
-    // Wait for the sessions. Once the main thread is done (Ctrl-C, or an error such as a
-    // closed stdout), a client waiting between two messages is not waited for: its
-    // connection is shut down, and its session reads end-of-file.
+                    // Wait for the sessions. Once the main thread is done (Ctrl-C, or an error such as a
+                    // closed stdout), a client waiting between two messages is not waited for: its
+                    // connection is shut down, and its session reads end-of-file.
     let mut shut = false;
     while sessions.iter().any(|(thread, _)| !thread.is_finished()) {
         if !shut && stop.load(Ordering::Relaxed) {

@@ -26,6 +26,7 @@ use nix::poll::PollFlags;
 use ipc_common::signals::{self, Stopped};
 use ipc_common::wire::FRAME_HEADER;
 
+use crate::datagram::retry;
 use crate::stream::Stream;
 
 /// Follows frame boundaries in a byte stream of `[u32 length, LE][length bytes]` frames.
@@ -225,14 +226,6 @@ fn wait(
         Err(_) if signals::stop_requested() => Err(io::Error::other(Stopped)),
         Err(err) => Err(io::Error::other(err.to_string())),
     }
-}
-
-/// EAGAIN after a wake-up (someone else got the data, or a spurious wake-up) and EINTR: try again.
-fn retry(err: &io::Error) -> bool {
-    matches!(
-        err.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-    )
 }
 
 #[cfg(test)]

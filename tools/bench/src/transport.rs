@@ -170,7 +170,11 @@ impl Drop for PathGuard {
     fn drop(&mut self) {
         if let Err(err) = std::fs::remove_file(&self.0) {
             if err.kind() != io::ErrorKind::NotFound {
-                eprintln!("ipc-bench: warning: removing {}: {err}", self.0.display());
+                eprintln!(
+                    "{}: warning: removing {}: {err}",
+                    ipc_common::program::name(),
+                    self.0.display()
+                );
             }
         }
     }
