@@ -70,11 +70,6 @@ impl Ledger {
         summary
     }
 
-    /// True when every count that matters here is 0.
-    pub fn is_clean(&self) -> bool {
-        self.summary().is_clean(self.order_promised)
-    }
-
     /// Prints the summary line (always, also after a failure or Ctrl-C), then returns the
     /// outcome: the failure if there was one, else an error when anything was lost,
     /// duplicated, corrupt or (where order is promised) reordered.
@@ -89,7 +84,7 @@ impl Ledger {
 
 /// The verdict on a summary: the outcome of the run if it failed, else an error when anything
 /// was lost, duplicated, corrupt or (where order is promised) reordered.
-pub fn verdict(summary: &Summary, order_promised: bool, outcome: Result<()>) -> Result<()> {
+fn verdict(summary: &Summary, order_promised: bool, outcome: Result<()>) -> Result<()> {
     outcome?;
     if summary.is_clean(order_promised) {
         Ok(())

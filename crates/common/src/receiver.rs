@@ -106,11 +106,6 @@ impl Receiving {
         self.order_promised = false;
         self
     }
-
-    /// When the loop ends.
-    pub fn until(&self) -> Until {
-        self.until
-    }
 }
 
 /// Opens the inbox with `open`, receives until done, and prints the summary line last.

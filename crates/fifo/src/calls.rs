@@ -1,8 +1,8 @@
 //! The system calls of this crate, each wrapped once so that `--trace` shows it in C notation:
-//! `lstat`, `fstat`, `mkfifo`, `umask`, `open`, `write`, `unlink`. Same signatures as nix's, so
-//! the other modules import these instead. No `unsafe` here: nix makes the calls.
+//! `lstat`, `fstat`, `mkfifo`, `umask`, `open`, `unlink`. Same signatures as nix's, so the
+//! other modules import these instead. No `unsafe` here: nix makes the calls.
 //!
-//! The `read`s of the receiver are traced by `ipc_common::trace::TracedFd` (reader.rs).
+//! The `read`s and `write`s of both ends are traced by `ipc_common::trace::TracedFd`.
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::Path;
