@@ -7,7 +7,7 @@ MECHANISMS := pipe fifo msgq sem shm socket
 export IPC_BIN ?= $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)/debug
 
 .DEFAULT_GOAL := help
-.PHONY: help build test lint demo $(addprefix demo-,$(MECHANISMS)) bench soak c clean-ipc
+.PHONY: help build test lint demo $(addprefix demo-,$(MECHANISMS)) bench soak c textbook clean-ipc
 
 help: ## List the targets
 	@echo "ipc-pairs: Linux IPC in Rust, one sender/receiver pair per mechanism"
@@ -15,8 +15,8 @@ help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 20
 	@echo "  make demo-MECH     One mechanism: $(MECHANISMS)"
 
-build: ## Build every program (target/debug)
-	$(CARGO) build --workspace --bins --locked
+build: ## Build every program and every example (target/debug)
+	$(CARGO) build --workspace --bins --examples --locked
 
 test: build ## Run every test: real processes, real kernel objects
 	$(CARGO) test --workspace --locked
@@ -41,8 +41,11 @@ soak: ## Fault-injection soak (SOAK_SECS, default 120; SOAK_SEED; SOAK_ROUND rep
 	$(CARGO) build --release --workspace --bins --locked
 	$(or $(CARGO_TARGET_DIR),target)/release/ipc-soak
 
-c: ## Build the tutorial's C programs in c/
+c: ## Build the tutorial's C programs in c/ (our fixed versions)
 	$(MAKE) -C c
+
+textbook: ## Build the textbook's C programs in c/textbook/, as printed
+	$(MAKE) -C c/textbook
 
 clean-ipc: ## Remove every IPC object and file our programs may have left, nothing else
 	@$(CARGO) run -q --locked -p ipc-doctor -- --clean --unused

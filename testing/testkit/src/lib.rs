@@ -8,9 +8,14 @@
 //! - [`sysv_key_exists`] and [`assert_no_sysv_objects`] read /proc/sysvipc (through
 //!   `ipc_common::sysvipc`) so a test can check it left nothing behind.
 //! - [`c_program`] builds c/ once (`make -C c`) and finds one of the tutorial's C programs.
+//! - [`textbook`] builds the textbook's C programs (c/textbook) and starts them, and the Rust
+//!   examples, on the test's own key and port.
 //! - [`tmux::Tmux`] runs scripts/side-by-side.sh headless in a private tmux server.
 
+pub mod textbook;
 pub mod tmux;
+
+pub use textbook::{example, remapped, textbook_program};
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -323,13 +328,7 @@ pub fn c_program(name: &str) -> Option<PathBuf> {
     static BUILT: OnceLock<bool> = OnceLock::new();
     let c_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../c");
     let built = *BUILT.get_or_init(|| {
-        let has_cc = Command::new("cc")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|status| status.success());
-        if !has_cc {
+        if !has_c_compiler() {
             return false;
         }
         let out = Command::new("make")
@@ -351,6 +350,16 @@ pub fn c_program(name: &str) -> Option<PathBuf> {
         return None;
     }
     Some(c_dir.join("build").join(name))
+}
+
+/// True when `cc --version` runs.
+fn has_c_compiler() -> bool {
+    Command::new("cc")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
 }
 
 /// True while a process with this pid exists (zombies included).
