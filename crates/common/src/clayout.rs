@@ -1,14 +1,17 @@
-//! `--wire c`: the byte layouts of the tutorial's C programs, as data, with one encoder and one
-//! decoder for every mechanism.
+//! `--wire c`: the byte layouts of the textbook's C programs (*Beginning Linux Programming*
+//! ch. 13-15, in c/textbook/), as data, with one encoder and one decoder for every mechanism.
 //!
-//! The C programs send bare texts in a fixed buffer (`char some_text[512]` in a queue message,
-//! `char line[4096]` on a FIFO or a socket, `char some_text[1024]` in a segment), ended by a
-//! NUL or a newline, and the text `end` last. They have no sender pid, no sequence number and
-//! no generated payloads, so:
-//! - a Rust end that talks to a C end sends texts only, each short enough for the C buffer
-//!   with its terminator ([`CLayout::check_source`], [`CLayout::encode`]);
-//! - a Rust end that listens to a C end numbers the texts in arrival order (sender pid 0), so
-//!   its summary cannot count lost or duplicated messages ([`CDecoder`]).
+//! The C programs send bare texts read with `fgets`, so each text keeps its newline: in a
+//! fixed buffer (`char some_text[512]` in a queue message, `char some_text[2048]` in the
+//! segment) ended by a NUL, or as a line on a stream. They have no sender pid, no sequence
+//! number and no generated payloads, and they stop at any text that starts with `end`
+//! (`strncmp(text, "end", 3) == 0`). So:
+//! - a Rust end that talks to a C end sends texts only, each with its newline, short enough
+//!   for the C buffer ([`CLayout::check_source`], [`CLayout::encode`]), and `end\n` last;
+//! - a Rust end that listens to a C end takes the text up to its NUL, prints it without its
+//!   one trailing newline (`\n` or a terminal's `\r\n`), ends where C ends, and numbers the
+//!   texts in arrival order (sender pid 0), so its summary cannot count lost or duplicated
+//!   messages ([`CDecoder`]).
 //!
 //! Each mechanism names its layout once (for example [`MSGQ`]); nothing else about the C
 //! layouts is written anywhere else. [`crate::codec`] chooses between this and our own
@@ -22,10 +25,16 @@ use crate::receiver::Delivery;
 /// What the C programs send last, in place of our End message.
 pub const C_END: &str = "end";
 
+/// C's end rule, `strncmp(text, "end", 3) == 0`: any text that starts with `end` ends the
+/// conversation (`end`, `end\n`, `end\r\n`, and also `endless`).
+pub fn is_c_end(text: &[u8]) -> bool {
+    text.starts_with(C_END.as_bytes())
+}
+
 /// How a C program ends a text in its buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Terminator {
-    /// A C string: the text, then a NUL byte (`strlen(text) + 1` bytes are sent).
+    /// A C string in a buffer: the text with its newline, then a NUL byte.
     Nul,
     /// A line: the text, then `\n` (written with `write`, read back with `fgets`).
     Newline,
@@ -42,15 +51,29 @@ pub struct CLayout {
     pub size: usize,
     /// What ends a text in it.
     pub terminator: Terminator,
+    /// The C sender sends the whole buffer, whatever the text's length
+    /// (`msgsnd(id, &msg, MAX_TEXT, 0)`), rather than only the text and its terminator.
+    pub whole_buffer: bool,
 }
 
-/// The message queue programs: `struct my_msg_st { long int my_msg_type; char
-/// some_text[512]; }`, `msgsnd(id, &msg, strlen(text) + 1, 0)`.
+/// The message queue programs (msg2.c sends, msg1.c receives): `struct my_msg_st { long int
+/// my_msg_type; char some_text[MAX_TEXT]; }` with `#define MAX_TEXT 512`, the text as `fgets`
+/// read it (newline included), `msgsnd(msgid, &some_data, MAX_TEXT, 0)`: every message is the
+/// whole 512-byte buffer.
 pub const MSGQ: CLayout = CLayout {
-    programs: "c/msgq_sender.c and c/msgq_receiver.c",
-    declaration: "char some_text[512]",
+    programs: "c/textbook/msg2.c and msg1.c",
+    declaration: "char some_text[MAX_TEXT] (512)",
     size: 512,
     terminator: Terminator::Nul,
+    whole_buffer: true,
+};
+
+/// The common student variant of msg2.c: `char some_text[BUFSIZ]` (8192 bytes with glibc),
+/// sent whole.
+pub const MSGQ_BUFSIZ: CLayout = CLayout {
+    declaration: "char some_text[BUFSIZ] (8192)",
+    size: 8192,
+    ..MSGQ
 };
 
 /// The named pipe programs: one line per message, read back with `fgets(line, 4096, fifo)`.
@@ -59,6 +82,7 @@ pub const FIFO: CLayout = CLayout {
     declaration: "char line[4096]",
     size: 4096,
     terminator: Terminator::Newline,
+    whole_buffer: false,
 };
 
 /// The socket programs: one line per message over TCP, read with `fgets(line, 4096, in)`,
@@ -74,6 +98,7 @@ pub const SHM: CLayout = CLayout {
     declaration: "char some_text[1024]",
     size: 1024,
     terminator: Terminator::Nul,
+    whole_buffer: false,
 };
 
 impl CLayout {
@@ -85,14 +110,11 @@ impl CLayout {
         }
     }
 
-    /// The longest text the C program reads back whole: a C string holds size - 1 bytes and
-    /// its NUL; a line read with `fgets(buf, size, ...)` holds size - 2 bytes, its newline and
-    /// the NUL `fgets` adds (a longer line comes back in two pieces).
+    /// The longest text the C program reads back whole: size - 2 bytes, then the newline and
+    /// the NUL (in a buffer), or the newline and the NUL `fgets(buf, size, ...)` adds (a
+    /// longer line comes back in two pieces).
     pub fn max_text(&self) -> usize {
-        match self.terminator {
-            Terminator::Nul => self.size - 1,
-            Terminator::Newline => self.size - 2,
-        }
+        self.size - 2
     }
 
     /// Checks, before any object is touched, that the sender's messages have a C form: texts
@@ -117,27 +139,19 @@ impl CLayout {
 
     /// Why `text` cannot travel in this buffer, if it cannot.
     pub fn check_text(&self, text: &str) -> std::result::Result<(), String> {
-        let (name, forbidden) = match self.terminator {
-            Terminator::Nul => (
-                "NUL",
-                "a C string ends at its first NUL byte, and this text contains one",
-            ),
-            Terminator::Newline => (
-                "newline",
-                "a line of the C layout cannot contain a newline or a NUL byte",
-            ),
-        };
         if text.len() > self.max_text() {
             return Err(format!(
-                "{} bytes and the {name} do not fit in the C programs' {} (at most {} bytes of text)",
+                "{} bytes, a newline and a NUL do not fit in the C programs' {} (at most {} bytes of text)",
                 text.len(),
                 self.declaration,
                 self.max_text()
             ));
         }
-        let newline = self.terminator == Terminator::Newline && text.contains('\n');
-        if newline || text.contains('\0') {
-            return Err(forbidden.into());
+        if text.contains('\n') || text.contains('\0') {
+            return Err(
+                "a C text is one line read with fgets: it cannot contain a newline or a NUL byte"
+                    .into(),
+            );
         }
         Ok(())
     }
@@ -159,12 +173,20 @@ impl CLayout {
         Ok(text)
     }
 
-    /// Puts `msg` in the C layout into `record`: its text, then the terminator.
+    /// Puts `msg` in the C layout into `record` as `fgets` would have read it: its text and a
+    /// newline, then (in a buffer) the NUL, and zeros to the buffer's end where the C sender
+    /// sends the whole buffer.
     pub fn encode(&self, msg: &Message, record: &mut Vec<u8>) -> Result<()> {
         let text = self.text_of(msg)?;
         record.clear();
         record.extend_from_slice(text.as_bytes());
-        record.push(self.terminator_byte());
+        record.push(b'\n');
+        if self.terminator == Terminator::Nul {
+            record.push(0);
+        }
+        if self.whole_buffer {
+            record.resize(self.size, 0);
+        }
         Ok(())
     }
 
@@ -190,34 +212,38 @@ impl CDecoder {
         self.layout
     }
 
-    /// The message in one record (a queue message, a segment's text, one line without its
-    /// newline):
+    /// The message in one record (a queue message, a segment's text, one line):
     /// - a C string ends at its first NUL (or at the end of the record, if the sender sent
     ///   none: C's receiver does not trust it either);
     /// - a line ends at its newline, and a NUL inside it is not C text: most likely one of
     ///   our own encoded Messages, whose numbers hold zero bytes;
-    /// - invalid UTF-8 is shown with replacement characters; the text `end` is End.
+    /// - one trailing `\n` or `\r\n` (fgets keeps it; a telnet or `nc -C` sends `\r\n`) is
+    ///   part of the C text but not of the message;
+    /// - invalid UTF-8 is shown with replacement characters;
+    /// - a text that starts with `end` is End ([`is_c_end`]), as in the C receivers.
     pub fn decode(&mut self, record: &[u8]) -> Delivery {
         let text = match self.layout.terminator {
             Terminator::Nul => record.split(|&b| b == 0).next().unwrap_or_default(),
             Terminator::Newline => {
-                let line = record.strip_suffix(b"\n").unwrap_or(record);
-                if line.contains(&0) {
+                if record.strip_suffix(b"\n").unwrap_or(record).contains(&0) {
                     return Delivery::Garbled(format!(
                         "a record with a NUL byte, which is not C text ({}){}",
                         self.layout.declaration,
                         crate::codec::bincode_hint(record)
                     ));
                 }
-                line
+                record
             }
         };
+        let text = text
+            .strip_suffix(b"\r\n")
+            .or_else(|| text.strip_suffix(b"\n"))
+            .unwrap_or(text);
         self.received += 1;
-        let text = String::from_utf8_lossy(text);
-        Delivery::Message(if text == C_END {
+        Delivery::Message(if is_c_end(text) {
             Message::end(0, self.received)
         } else {
-            Message::text(0, self.received, text)
+            Message::text(0, self.received, String::from_utf8_lossy(text))
         })
     }
 }
@@ -234,15 +260,11 @@ mod tests {
     }
 
     #[test]
-    fn the_buffer_bounds_the_text_with_its_terminator() {
-        assert!(MSGQ.check_text(&"x".repeat(511)).is_ok());
-        assert!(MSGQ.check_text(&"x".repeat(512)).is_err());
+    fn the_buffer_bounds_the_text_with_its_newline_and_nul() {
+        assert!(MSGQ.check_text(&"x".repeat(510)).is_ok());
+        assert!(MSGQ.check_text(&"x".repeat(511)).is_err());
         assert!(MSGQ.check_text("a\0b").is_err());
-        assert!(
-            MSGQ.check_text("a\nb").is_ok(),
-            "a C string may hold a newline"
-        );
-        assert!(FIFO.check_text("a\nb").is_err());
+        assert!(MSGQ.check_text("a\nb").is_err(), "fgets stops at a newline");
         assert!(FIFO.check_text(&"x".repeat(4094)).is_ok());
         assert!(
             FIFO.check_text(&"x".repeat(4095)).is_err(),
@@ -251,15 +273,19 @@ mod tests {
     }
 
     #[test]
-    fn a_text_is_its_bytes_and_the_terminator_and_end_is_the_word_end() {
+    fn a_text_travels_as_fgets_read_it_and_end_is_the_word_end() {
         let mut record = Vec::new();
         MSGQ.encode(&Message::text(7, 1, "hello"), &mut record)
             .expect("fits");
-        assert_eq!(record, b"hello\0");
+        assert_eq!(record.len(), 512, "msg2.c sends MAX_TEXT bytes");
+        assert!(record.starts_with(b"hello\n\0\0"));
         SOCKET
             .encode(&Message::end(7, 2), &mut record)
             .expect("fits");
         assert_eq!(record, b"end\n");
+        SHM.encode(&Message::text(7, 3, "hi"), &mut record)
+            .expect("fits");
+        assert_eq!(record, b"hi\n\0");
         assert!(MSGQ
             .encode(&Message::payload(7, 1, 10), &mut record)
             .is_err());
@@ -267,27 +293,38 @@ mod tests {
     }
 
     #[test]
-    fn decoding_stops_at_the_terminator_and_numbers_in_arrival_order() {
+    fn decoding_drops_one_newline_numbers_in_arrival_order_and_ends_as_c_does() {
         let mut decoder = MSGQ.decoder();
         assert_eq!(
-            message(decoder.decode(b"hi\0garbage")),
+            message(decoder.decode(b"hi\n\0garbage")),
             Message::text(0, 1, "hi")
         );
         assert_eq!(
             message(decoder.decode(b"no nul")),
             Message::text(0, 2, "no nul")
         );
-        assert_eq!(message(decoder.decode(b"end\0")), Message::end(0, 3));
+        assert_eq!(
+            message(decoder.decode(b"two\n\n\0")),
+            Message::text(0, 3, "two\n"),
+            "only one newline is fgets'"
+        );
+        assert_eq!(message(decoder.decode(b"end\n\0")), Message::end(0, 4));
+        assert_eq!(message(decoder.decode(b"end\r\n\0")), Message::end(0, 5));
         assert_eq!(
             message(decoder.decode(b"endless\0")),
-            Message::text(0, 4, "endless")
+            Message::end(0, 6),
+            "strncmp(text, \"end\", 3)"
         );
         let mut lines = FIFO.decoder();
         assert_eq!(
             message(lines.decode(b"hello\n")),
             Message::text(0, 1, "hello")
         );
+        assert_eq!(
+            message(lines.decode(b"telnet\r\n")),
+            Message::text(0, 2, "telnet")
+        );
         assert!(matches!(lines.decode(b"a\0b\n"), Delivery::Garbled(_)));
-        assert_eq!(message(lines.decode(b"end\n")), Message::end(0, 2));
+        assert_eq!(message(lines.decode(b"end\r\n")), Message::end(0, 3));
     }
 }
