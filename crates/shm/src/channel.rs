@@ -375,8 +375,12 @@ fn check_size(segment: &ShmSegment, layout: Layout) -> Result<()> {
             layout.describe()
         ),
     )
-    .with_hint(format!(
-        "start both ends with the same --slot-size and --slots, or remove the old segment: ipcrm -M {}",
-        segment.key().0
-    )))
+    .with_hint(if segment.size() == crate::shared_use::SharedUseSt::SIZE {
+        "it has the size of the textbook's struct shared_use_st (shm1/shm2): start this end with --wire c".to_string()
+    } else {
+        format!(
+            "start both ends with the same --slot-size and --slots, or remove the old segment: ipcrm -M {}",
+            segment.key().0
+        )
+    }))
 }

@@ -3,8 +3,10 @@
 //! A segment is memory that the kernel maps into every process that attaches it: what one
 //! process writes, the others read at once, with no system call in between. That is also the
 //! catch the tutorial points out: shared memory "doesn't provide any synchronization
-//! facilities". The tutorial's programs poll a `written_by_you` flag with `sleep(1)`; here two
-//! counting semaphores of crates/sem hand slots over, with no busy waiting and no sleeping.
+//! facilities". The textbook's shm1.c and shm2.c poll a `written_by_you` flag (one spinning,
+//! one with `sleep(1)`); here two counting semaphores of crates/sem hand slots over, with no
+//! busy waiting and no sleeping. `--wire c` speaks the textbook's flag protocol instead, to
+//! pair with its programs ([`FlagChannel`]).
 //! Life of a segment, with the C calls beside the Rust:
 //!
 //! | step | C | Rust (this crate) |
@@ -13,6 +15,7 @@
 //! | find | `shmget(key, 0, 0)` | [`ShmSegment::open`] |
 //! | attach | `shared_memory = shmat(shmid, (void *)0, 0)` | inside both, kept in the guard |
 //! | use | `strncpy(shared_stuff->some_text, buffer, TEXT_SZ)` | [`ShmWriter`] / [`ShmReader`] lend the slot as a slice between P and V (encode or `memcpy` in place); [`ShmSegment::write`] / [`ShmSegment::read`] are volatile copies for `--no-sync` and `--wire c` |
+//! | the textbook's struct | `struct shared_use_st *shared_stuff` | [`shared_use::SharedUseSt`], with [`shared_use::shmget`], [`shared_use::shmat`], [`shared_use::shmdt`], [`shared_use::shmctl`] by their C names (the examples `shm1`, `shm2`) |
 //! | inspect | `shmctl(shmid, IPC_STAT, &ds)` | [`ShmSegment::stat`] (size, attach count) |
 //! | detach | `shmdt(shared_memory)` | dropping the [`ShmSegment`] guard |
 //! | remove | `shmctl(shmid, IPC_RMID, 0)` | dropping the owning guard |
@@ -49,7 +52,10 @@
 //! - `channel.rs`: the segment and the semaphore set, who creates and removes ([`Channel`]);
 //! - `writer.rs`, `reader.rs`: the two ends of the handoff ([`ShmWriter`], [`ShmReader`]);
 //! - `unsynced.rs`: the `--no-sync` experiment ([`UnsyncedWriter`], [`UnsyncedReader`]);
-//! - `c_handoff.rs`: the C programs' handoff for `--wire c` ([`CChannel`]);
+//! - `flag_handoff.rs`: `--wire c`, the textbook's `written_by_you` flag protocol
+//!   ([`FlagChannel`]);
+//! - `shared_use.rs`: the textbook's `struct shared_use_st` and the calls by their C names, for
+//!   the examples (crates/shm/examples/shm1.rs, shm2.rs);
 //! - `args.rs`: `--slot-size`, `--slots`, `--no-sync` ([`SlotArgs`]);
 //! - `segment.rs`, `sys.rs`: the segment's guard and every `unsafe` line (the libc calls and
 //!   the accesses to the mapped memory, with why each is sound).
@@ -63,17 +69,18 @@
 mod sys;
 
 mod args;
-mod c_handoff;
 mod channel;
+mod flag_handoff;
 pub mod layout;
 mod reader;
 mod segment;
+pub mod shared_use;
 mod unsynced;
 mod writer;
 
 pub use args::{ShmArgs, SlotArgs};
-pub use c_handoff::CChannel;
 pub use channel::{Channel, EMPTY, FULL, NSEMS, WRITER};
+pub use flag_handoff::{FlagChannel, SHARED_USE_ST};
 pub use layout::{Layout, MIN_SLOT_SIZE};
 pub use reader::ShmReader;
 pub use segment::ShmSegment;

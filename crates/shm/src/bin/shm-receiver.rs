@@ -10,8 +10,11 @@
 //!
 //! Usage: `shm-receiver [--key K] [--slot-size BYTES] [--slots S] [--senders N] [--no-sync]`
 //!
-//! `--wire c` speaks c/shm_sender.c's layout instead (one NUL-terminated text in a 1024-byte
-//! segment, semaphores EMPTY and FULL), to pair with the C sender.
+//! `--wire c` speaks the textbook's own protocol instead, to pair with its shm2.c (and our
+//! c/shm_sender.c): `struct shared_use_st { int written_by_you; char some_text[2048]; }` at
+//! key 1234, no semaphores; it waits for `written_by_you == 1` (an acquire load every 5 ms),
+//! prints the text, sets the flag back to 0 (a release store), until a text starting with
+//! `end` (ipc_shm::FlagChannel, crates/shm/src/flag_handoff.rs).
 //! `--no-sync` is an experiment: no semaphores, the receiver copies whatever a slot holds
 //! every millisecond (as the tutorial's polling receiver does, minus its flag), and the
 //! summary counts what goes wrong: lost, duplicated and corrupt (torn) messages.
@@ -34,7 +37,7 @@ use ipc_common::cli::ReceiverArgs;
 use ipc_common::receiver::{run_receiver, Receiving};
 use ipc_common::{program, Error, Result};
 use ipc_ring::RingReceiver;
-use ipc_shm::{CChannel, Channel, ShmArgs, ShmReader, UnsyncedReader};
+use ipc_shm::{Channel, FlagChannel, ShmArgs, ShmReader, UnsyncedReader};
 
 /// Read messages out of System V shared memory, written there by shm-sender.
 #[derive(Debug, Parser)]
@@ -71,10 +74,13 @@ fn run(args: &Args) -> Result<()> {
         });
     }
     if args.shm.wire.is_c() {
-        // Create c/shm_sender.c's semaphores and 1024-byte segment, print each text until `end`.
+        // The textbook's struct shared_use_st: create it (or attach shm2's), print each text
+        // until `end`, remove it.
         return run_receiver(how, || {
-            let channel = CChannel::create(args.shm.key.key, mode)?;
-            mode.warn_if_open();
+            let channel = FlagChannel::receiver(args.shm.key.key, mode)?;
+            if channel.created() {
+                mode.warn_if_open();
+            }
             channel.announce();
             waiting(channel.segment().key());
             Ok(channel)

@@ -13,7 +13,7 @@
 //!   shm-sender --message hello --message world
 //!   shm-sender --count 100000 --size 1000 --slots 8 --slot-size 2048
 //!   shm-sender --no-sync --count 2000 --size 900   # the experiment (receiver: --no-sync too)
-//!   shm-sender --wire c                  # to c/build/shm_receiver: one text in 1024 bytes
+//!   shm-sender --wire c                  # to the textbook's shm1 (or c/build/shm_receiver)
 //!   shm-sender --ring [--name /NAME] --count 100000 --size 1000   # the lock-free ring
 //! Other end: `shm-receiver` with the same `--key`, `--slot-size` and `--slots`.
 //!
@@ -21,17 +21,22 @@
 //! per message while both ends keep up): `shm-receiver --ring` creates it and sizes its slots,
 //! and a sender started first waits for it (see `ipc_ring::RingSender`).
 //! Both at once: `make demo-shm`.
+//!
+//! `--wire c` speaks the textbook's protocol, as shm2.c does (ipc_shm::FlagChannel): the
+//! 2052-byte `struct shared_use_st` at key 1234 (created if missing), and per text: wait while
+//! `written_by_you == 1` (saying `waiting for client...` each second), copy the text with its
+//! `\n` and NUL into `some_text`, set the flag to 1 (a release store); `end` last. It leaves
+//! the segment to the receiver, which removes it.
 #![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::clayout::SHM;
 use ipc_common::cli::MessageSource;
 use ipc_common::sender::{run_sender, Outbox, Sent, ENTER_SOME_TEXT};
 use ipc_common::{program, Result};
 use ipc_ring::RingSender;
-use ipc_shm::{CChannel, Channel, ShmArgs, ShmWriter, UnsyncedWriter};
+use ipc_shm::{Channel, FlagChannel, ShmArgs, ShmWriter, UnsyncedWriter, SHARED_USE_ST};
 
 /// Write messages into System V shared memory, one per slot, for shm-receiver.
 #[derive(Debug, Parser)]
@@ -62,12 +67,23 @@ fn run(args: &Args) -> Result<()> {
         return Ok(());
     }
     if args.shm.wire.is_c() {
-        // c/shm_receiver.c's one 1024-byte text buffer and two semaphores.
-        SHM.check_source(&args.source)?;
-        let mut channel = CChannel::open(args.shm.key.key)?;
+        // The textbook's struct shared_use_st and its written_by_you flag, as shm2.c.
+        SHARED_USE_ST.check_source(&args.source)?;
+        let mut channel = FlagChannel::sender(args.shm.key.key, args.shm.mode.mode)?;
+        if channel.created() {
+            args.shm.mode.mode.warn_if_open();
+        }
         channel.announce();
         let sent = send(args, &mut channel)?;
+        let alone = channel.finish()?;
         eprintln!("shm-sender: sent {} message(s) and `end`", sent.messages);
+        if alone {
+            eprintln!(
+                "shm-sender: no receiver is attached: the segment key {} stays, with `end` in it, \
+                 for the receiver (shm1, shm-receiver --wire c), which removes it",
+                args.shm.key.key
+            );
+        }
         return Ok(());
     }
     let channel = Channel::attach(
