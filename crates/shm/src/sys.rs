@@ -38,11 +38,12 @@
 //!   [`Mapping::read_volatile`] and [`Mapping::write_volatile`] copy with volatile accesses,
 //!   which the compiler must perform exactly as written (no caching, no merging, no removal)
 //!   and which never create a slice. They serve the deliberately racy `--no-sync` experiment
-//!   and the C programs' handoff (crates/shm/src/c_handoff.rs), where the other end polls a
-//!   flag instead of waiting on a semaphore.
+//!   and the textbook's flag protocol (`--wire c`, crates/shm/src/flag_handoff.rs, and the
+//!   examples' `struct shared_use_st`, crates/shm/src/shared_use.rs), where the text is
+//!   handed over by a flag that a C program may write without any ordering of its own.
 //!
-//! The few header words that several processes update are `AtomicU32`s
-//! ([`Mapping::atomic_u32`]). `Mapping` is neither `Send` nor `Sync`: one thread per process
+//! The few header words that several processes update, and the textbook's `written_by_you`
+//! flag, are `AtomicU32`s ([`Mapping::atomic_u32`]). `Mapping` is neither `Send` nor `Sync`: one thread per process
 //! touches it, so our own process never races with itself.
 
 use std::fmt;
