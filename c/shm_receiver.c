@@ -1,27 +1,31 @@
 /*
- * shm_receiver.c - the tutorial's shared memory receiver (shm1.c): creates a 1024-byte segment
- * with key 1234, prints each text the sender puts there, removes everything after `end`.
+ * shm_receiver.c - the textbook's shared memory consumer (shm1.c), bugs fixed: creates (or
+ * attaches) the segment `struct shared_use_st` with key 1234, prints each text the producer
+ * puts there, and removes the segment after `end`.
  *
- * Calls: semget(key, 2, 0600 | IPC_CREAT | IPC_EXCL) + semctl(SETALL {1, 0});
- * shmget(key, 1024, 0600 | IPC_CREAT | IPC_EXCL); shmat(id, NULL, 0); semop() P(full) / V(empty)
- * around each read; shmdt(); shmctl(id, IPC_RMID, NULL); semctl(id, 0, IPC_RMID).
+ * The segment and the flag protocol are the textbook's, byte for byte (c/textbook/shm_com.h),
+ * so this pairs with the textbook's shm2, with shm_sender.c, with `shm-sender --wire c` and
+ * with `cargo run -p ipc-shm --example shm2`:
+ *   struct shared_use_st { int written_by_you; char some_text[TEXT_SZ]; };   (2052 bytes)
+ *   producer: while (written_by_you == 1) wait; copy "text\n" and its NUL; written_by_you = 1;
+ *   consumer: wait for written_by_you == 1; print the text; written_by_you = 0;
+ *   both stop after a text that starts with "end".
+ *
+ * Calls: shmget(key, sizeof(struct shared_use_st), 0600 | IPC_CREAT | IPC_EXCL), or
+ * shmget(key, 0, 0) + shmctl(IPC_STAT) to attach an existing one of the right size;
+ * shmat(id, NULL, 0); shmdt(); shmctl(id, IPC_RMID, NULL).
  *
  * Usage:  ./build/shm_receiver [-k KEY]        (KEY decimal or 0x-hex, default 1234)
- * Other end (start it second): ./build/shm_sender [-k KEY].
+ * Other end: ./build/shm_sender [-k KEY] (either may start first).
  *   Terminal 1: ./build/shm_receiver       Terminal 2: ./build/shm_sender
- * Rust port: shm-receiver (crates/shm).
+ * Rust port: shm-receiver --wire c (crates/shm); line by line: crates/shm/examples/shm1.rs.
  *
- * The handoff. The segment holds one text at a time. Two semaphores (a set with the same key:
- * keys of segments and of semaphore sets are separate namespaces) take turns:
- *   [0] EMPTY, starts at 1: the sender waits on it (P) before writing, we give it back (V)
- *       once we have copied the text out;
- *   [1] FULL, starts at 0: we wait on it (P) until the sender has written (V).
- * No SEM_UNDO here: these are counts handed between two processes, not a lock one holds.
- *
- * Classic bugs fixed (look for "FIX"): the tutorial polled a `written_by_you` flag in a busy
- * loop with sleep(1) (slow, burns CPU, and with no memory barrier not even correct) -> block in
- * semop; mode 0666 -> 0600; the segment was leaked when the program was interrupted -> Ctrl-C
- * removes it too; shmat's error value (void *)-1 was compared with NULL in some copies.
+ * Classic bugs fixed (look for "FIX"): the flag was a plain int read in a 100% CPU spin (no
+ * memory ordering: the text may be seen before it is complete) -> acquire load, release store,
+ * a 5 ms nanosleep between looks; `written_by_you = 0` at start threw away a text written
+ * before we started -> only a segment we created starts at 0, and the kernel zeroed it; mode
+ * 0666 -> 0600; the segment leaked on Ctrl-C -> removed on Ctrl-C and SIGTERM too; "%s" of a
+ * text without NUL could read past the segment -> bounded copy; shmat's (void *)-1.
  */
 #include <errno.h>
 #include <signal.h>
@@ -29,59 +33,37 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
-#include <sys/sem.h>
 #include <sys/shm.h>
+#include <time.h>
 #include <unistd.h>
 
-#define SEGMENT_SIZE 1024
+#define TEXT_SZ 2048
 
-struct shared_use_st {
-    char some_text[SEGMENT_SIZE];
+struct shared_use_st { /* the textbook's shm_com.h, unchanged */
+    int written_by_you;
+    char some_text[TEXT_SZ];
 };
 
-union semun { /* the caller defines it (man 2 semctl) */
-    int val;
-    struct semid_ds *buf;
-    unsigned short *array;
-};
+static volatile sig_atomic_t stop;
 
-enum { EMPTY = 0, FULL = 1 };
-
-static volatile sig_atomic_t sem_id = -1, shm_id = -1;
-static struct shared_use_st *volatile shared = (void *)-1;
-
-/* Ctrl-C / SIGTERM: remove everything right here and _exit. A flag checked by the main loop
- * would race with semop (a signal just before it blocks is lost). shmdt/shmctl/semctl are
- * plain system calls (no locks, no stdio), and _exit is async-signal-safe. */
 static void on_signal(int sig)
 {
-    static const char note[] = "interrupted: segment and semaphores removed\n";
-
     (void)sig;
-    if (shared != (void *)-1)
-        shmdt(shared);
-    if (shm_id >= 0)
-        shmctl(shm_id, IPC_RMID, NULL);
-    if (sem_id >= 0)
-        semctl(sem_id, 0, IPC_RMID);
-    if (write(2, note, sizeof note - 1) < 0) {
-        /* nothing more we can do in a handler */
-    }
-    _exit(130);
+    stop = 1; /* the poll loop below sees it within 5 ms */
 }
+
+static int shm_id = -1;
+static struct shared_use_st *shared = (void *)-1;
 
 static void remove_all(void)
 {
     if (shared != (void *)-1 && shmdt(shared) < 0)
         perror("shmdt");
     shared = (void *)-1;
-    /* FIX: IPC_RMID, so the segment does not outlive us. */
+    /* FIX: IPC_RMID (also after Ctrl-C), so the segment does not outlive us. */
     if (shm_id >= 0 && shmctl(shm_id, IPC_RMID, NULL) < 0)
         perror("shmctl(IPC_RMID)");
     shm_id = -1;
-    if (sem_id >= 0 && semctl(sem_id, 0, IPC_RMID) < 0)
-        perror("semctl(IPC_RMID)");
-    sem_id = -1;
 }
 
 static void die(const char *what)
@@ -97,25 +79,15 @@ static void usage(const char *prog)
     exit(2);
 }
 
-static void sem_change(unsigned short num, short op)
-{
-    struct sembuf sb = { num, op, 0 };
-
-    while (semop(sem_id, &sb, 1) < 0) {
-        if (errno != EINTR)
-            die("semop");
-    }
-}
-
 int main(int argc, char *argv[])
 {
-    unsigned short start[2] = { 1, 0 };
-    char text[SEGMENT_SIZE];
+    const struct timespec poll_interval = { 0, 5 * 1000 * 1000 }; /* 5 ms */
+    char text[TEXT_SZ + 1];
+    struct shmid_ds ds;
     struct sigaction sa;
-    union semun arg;
     key_t key = 1234;
     char *end;
-    int opt;
+    int opt, created = 1;
 
     while ((opt = getopt(argc, argv, "k:")) != -1) {
         if (opt != 'k')
@@ -133,45 +105,54 @@ int main(int argc, char *argv[])
     if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0)
         die("sigaction");
 
-    /* Create-exclusive: a leftover from a crashed run is reported, not silently reused. */
-    sem_id = semget(key, 2, 0600 | IPC_CREAT | IPC_EXCL);
-    if (sem_id < 0) {
-        int err = errno; /* perror may change errno */
-        perror("semget");
-        if (err == EEXIST)
-            fprintf(stderr, "hint: is another shm_receiver running? a leftover goes with "
-                            "ipcrm -S %d, or ipc-doctor --clean\n", (int)key);
-        exit(1);
+    /* FIX: 0600, not 0666. Create, or attach the producer's segment if it came first. */
+    shm_id = shmget(key, sizeof(struct shared_use_st), 0600 | IPC_CREAT | IPC_EXCL);
+    if (shm_id < 0 && errno == EEXIST) {
+        created = 0;
+        shm_id = shmget(key, 0, 0);
+        if (shm_id < 0)
+            die("shmget");
+        if (shmctl(shm_id, IPC_STAT, &ds) < 0)
+            die("shmctl(IPC_STAT)");
+        if (ds.shm_segsz != sizeof(struct shared_use_st)) {
+            fprintf(stderr, "the segment with key %d is %zu bytes, not struct shared_use_st's "
+                            "%zu: not the textbook's layout (shm-receiver without --wire c?)\n",
+                    (int)key, (size_t)ds.shm_segsz, sizeof(struct shared_use_st));
+            shm_id = -1; /* not ours to remove */
+            exit(1);
+        }
     }
-    arg.array = start;
-    if (semctl(sem_id, 0, SETALL, arg) < 0)
-        die("semctl(SETALL)");
-    shm_id = shmget(key, SEGMENT_SIZE, 0600 | IPC_CREAT | IPC_EXCL);
-    if (shm_id < 0) {
-        int err = errno;
-        perror("shmget");
-        if (err == EEXIST)
-            fprintf(stderr, "hint: a segment with key %d exists: ipcrm -M %d, or "
-                            "ipc-doctor --clean\n", (int)key, (int)key);
-        remove_all();
-        exit(1);
-    }
-    shared = shmat(shm_id, NULL, SHM_RDONLY);
+    if (shm_id < 0)
+        die("shmget");
+    shared = shmat(shm_id, NULL, 0);
     if (shared == (void *)-1) /* FIX: shmat fails with (void *)-1, not NULL */
         die("shmat");
-    fprintf(stderr, "Memory attached; waiting for text on key %d (0x%08x)\n", (int)key,
-            (unsigned)key);
+    /* FIX: no `written_by_you = 0` here. A segment we created was zeroed by the kernel; one we
+     * found may hold a text the producer wrote before we started, and that is for us. */
+    fprintf(stderr, "Memory attached at %p (%s); waiting for text on key %d (0x%08x)\n",
+            (void *)shared, created ? "created" : "found", (int)key, (unsigned)key);
 
-    for (;;) {
-        sem_change(FULL, -1); /* FIX: block until the sender has written; no busy-wait */
-        memcpy(text, shared->some_text, sizeof text);
-        sem_change(EMPTY, 1); /* the sender may write the next one */
-        text[sizeof text - 1] = '\0';
-        printf("You wrote: %s\n", text);
+    while (!stop) {
+        /* FIX: an acquire load: once we see 1, the producer's text is all there. */
+        if (__atomic_load_n(&shared->written_by_you, __ATOMIC_ACQUIRE) == 0) {
+            nanosleep(&poll_interval, NULL); /* FIX: no 100% CPU spin (EINTR: look again) */
+            continue;
+        }
+        /* FIX: bounded copy, always NUL-terminated, even if the producer sent no NUL. */
+        memcpy(text, shared->some_text, TEXT_SZ);
+        text[TEXT_SZ] = '\0';
+        /* FIX: a release store: our copy is done before the producer may write again. */
+        __atomic_store_n(&shared->written_by_you, 0, __ATOMIC_RELEASE);
+        printf("You wrote: %s", text);
+        if (text[0] == '\0' || text[strlen(text) - 1] != '\n')
+            putchar('\n'); /* a producer that sent no newline still gets its own line */
         fflush(stdout);
-        if (strcmp(text, "end") == 0)
-            break;
+        if (strncmp(text, "end", 3) == 0) {
+            remove_all();
+            return 0;
+        }
     }
     remove_all();
-    return 0;
+    fprintf(stderr, "interrupted: segment removed\n");
+    return 130;
 }
