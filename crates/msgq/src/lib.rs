@@ -26,7 +26,9 @@
 //! read from /proc), [`queue`] (one face for both: the shared options, opening), [`outbox`]
 //! ([`QueueOutbox`], how the sender puts messages in) and [`inbox`] ([`QueueInbox`], how the
 //! receiver takes them out). `--wire c` is `ipc_common::codec` with the C layout
-//! `ipc_common::clayout::MSGQ`.
+//! `ipc_common::clayout::MSGQ` (or `MSGQ_BUFSIZ`), and an existing queue may then also have
+//! the textbook's mode 0666 ([`sysv::ModeRule`]). [`textbook`] is the C calls one to one,
+//! under their names, for the line-by-line ports in examples/ (msg1.rs, msg2.rs).
 
 #![deny(unsafe_code)]
 
@@ -40,13 +42,14 @@ pub mod outbox;
 pub mod posix;
 pub mod queue;
 pub mod sysv;
+pub mod textbook;
 
 pub use inbox::QueueInbox;
 pub use outbox::QueueOutbox;
 pub use posix::PosixQueue;
-pub use queue::{Queue, QueueArgs, Role};
+pub use queue::{CTextSize, Queue, QueueArgs, Role};
 pub use sys::{MsqId, MsqStat};
-pub use sysv::MsgQueue;
+pub use sysv::{ModeRule, MsgQueue};
 
 /// The largest POSIX message priority plus one (C: `MQ_PRIO_MAX`, 32768 on Linux).
 pub const MQ_PRIO_MAX: u32 = 32768;

@@ -5,14 +5,15 @@
 
 use std::fmt;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
+use ipc_common::clayout::{self, CLayout};
 use ipc_common::cli::{KeyArg, ModeArg, DEFAULT_POSIX_NAME};
 use ipc_common::codec::WireArg;
 use ipc_common::{Error, Result};
 
 use crate::posix::{Access, PosixQueue};
-use crate::sysv::MsgQueue;
+use crate::sysv::{ModeRule, MsgQueue};
 
 /// The options both programs share: which queue, and with which mode.
 #[derive(Debug, Clone, Args)]
@@ -45,6 +46,28 @@ impl QueueArgs {
     }
 }
 
+/// How many bytes each `--wire c` message's text buffer has, sent whole
+/// (`msgsnd(msgid, &some_data, sizeof some_data.some_text, 0)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CTextSize {
+    /// msg2.c as printed: `char some_text[MAX_TEXT]`, `#define MAX_TEXT 512`
+    #[value(name = "512")]
+    MaxText,
+    /// The common student variant: `char some_text[BUFSIZ]` (8192 with glibc)
+    #[value(name = "8192")]
+    Bufsiz,
+}
+
+impl CTextSize {
+    /// The C layout of that buffer.
+    pub fn layout(self) -> &'static CLayout {
+        match self {
+            CTextSize::MaxText => &clayout::MSGQ,
+            CTextSize::Bufsiz => &clayout::MSGQ_BUFSIZ,
+        }
+    }
+}
+
 /// Which end of the pair this process is: decides the access mode and who owns the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -65,25 +88,27 @@ pub enum Queue {
 
 impl Queue {
     /// Opens the queue `args` names, creating it if needed (C: `msgget(key, mode | IPC_CREAT)`
-    /// or `mq_open(name, O_CREAT, mode, &attr)`).
-    pub fn open_or_create(args: &QueueArgs, role: Role) -> Result<Self> {
+    /// or `mq_open(name, O_CREAT, mode, &attr)`). With `--wire c` an existing queue of ours may
+    /// also have the textbook's mode 0666 ([`ModeRule::OrTextbook`]).
+    pub fn open_or_create(args: &QueueArgs, role: Role, wire: &WireArg) -> Result<Self> {
         let mode = args.mode.mode;
         let mut queue = if args.posix {
             Queue::Posix(PosixQueue::open_or_create(&args.name, mode, access(role))?)
         } else {
-            Queue::SystemV(MsgQueue::open_or_create(args.key.key, mode)?)
+            let rule = mode_rule(wire);
+            Queue::SystemV(MsgQueue::open_or_create_with(args.key.key, mode, rule)?)
         };
         queue.take_ownership(role);
         Ok(queue)
     }
 
     /// Opens the queue `args` names only if it exists (C: `msgget(key, 0)`, `mq_open(name, ...)`).
-    pub fn open_existing(args: &QueueArgs, role: Role) -> Result<Option<Self>> {
+    pub fn open_existing(args: &QueueArgs, role: Role, wire: &WireArg) -> Result<Option<Self>> {
         let mode = args.mode.mode;
         let queue = if args.posix {
             PosixQueue::open_existing(&args.name, mode, access(role))?.map(Queue::Posix)
         } else {
-            MsgQueue::open_existing(args.key.key, mode)?.map(Queue::SystemV)
+            MsgQueue::open_existing_with(args.key.key, mode, mode_rule(wire))?.map(Queue::SystemV)
         };
         Ok(queue.map(|mut queue| {
             queue.take_ownership(role);
@@ -155,6 +180,16 @@ impl fmt::Display for Queue {
             Queue::SystemV(queue) => queue.fmt(f),
             Queue::Posix(queue) => queue.fmt(f),
         }
+    }
+}
+
+/// `--wire c` pairs with the textbook's programs, which create every queue 0666: such a queue
+/// of ours is accepted (with a warning). Our own wire keeps the exact-mode check.
+fn mode_rule(wire: &WireArg) -> ModeRule {
+    if wire.is_c() {
+        ModeRule::OrTextbook
+    } else {
+        ModeRule::Exact
     }
 }
 

@@ -1,4 +1,6 @@
-//! The four System V message-queue calls, as safe functions: msgget, msgsnd, msgrcv, msgctl;
+//! The four System V message-queue calls, as safe functions: msgget, msgsnd, msgrcv, msgctl
+//! (msgsnd and msgrcv twice: with our [`MsgBuf`] of any size, and with the textbook's
+//! [`MyMsgSt`] for the examples);
 //! and the two timed POSIX queue calls nix lacks or wraps too narrowly: mq_timedsend,
 //! mq_timedreceive.
 //!
@@ -217,6 +219,89 @@ pub fn msgrcv(id: MsqId, buf: &mut MsgBuf, msgtyp: c_long, flags: c_int) -> Resu
     result
 }
 
+/// C: `struct my_msg_st { long int my_msg_type; char some_text[N]; }`, the textbook's message
+/// (msg2.c: `N = MAX_TEXT`, 512; msg1.c: `N = BUFSIZ`, 8192): a `struct msgbuf` whose text has
+/// a fixed size. `#[repr(C)]` lays it out as C does: the `long`, then the N text bytes right
+/// after it (a byte array needs no padding). The examples send and receive it with
+/// [`msgsnd_st`] and [`msgrcv_st`], as msg1.c and msg2.c pass `(void *)&some_data`.
+#[repr(C)]
+#[derive(Debug, Clone)]
+pub struct MyMsgSt<const N: usize> {
+    /// The message type, > 0 to send (C: `some_data.my_msg_type = 1;`).
+    pub my_msg_type: c_long,
+    /// The text bytes; a C string ends at the first NUL.
+    pub some_text: [u8; N],
+}
+
+const _: () = assert!(offset_of!(MyMsgSt<512>, some_text) == TEXT_OFFSET);
+
+/// C: `msgsnd(msqid, (void *)&some_data, msgsz, msgflg)` with the textbook's struct: the type
+/// and the first `msgsz` bytes of `some_text`. `msgsz` past the array is `EINVAL`, before the
+/// call (C would send the bytes after the struct).
+pub fn msgsnd_st<const N: usize>(
+    id: MsqId,
+    msg: &MyMsgSt<N>,
+    msgsz: usize,
+    flags: c_int,
+) -> Result<(), Errno> {
+    if msgsz > N {
+        return Err(Errno::EINVAL);
+    }
+    // SAFETY: `msg` is a live #[repr(C)] struct laid out as struct msgbuf (a c_long, then N
+    // text bytes at offset size_of::<c_long>(), checked above); the kernel reads the type and
+    // `msgsz <= N` text bytes, all inside it, while `msg` stays borrowed for the call.
+    let rc = unsafe { libc::msgsnd(id.0, (msg as *const MyMsgSt<N>).cast(), msgsz, flags) };
+    let result = Errno::result(rc).map(drop);
+    trace::call_zero(
+        || {
+            format!(
+                "msgsnd({id}, {{mtype={}, {}}}, {msgsz}, {})",
+                msg.my_msg_type,
+                trace::bytes(&msg.some_text[..msgsz]),
+                trace::ipc_flags(flags)
+            )
+        },
+        &result,
+    );
+    result
+}
+
+/// C: `msgrcv(msqid, (void *)&some_data, msgsz, msgtyp, msgflg)` with the textbook's struct:
+/// returns the text's length. `msgsz` past the array is `EINVAL`, before the call (C would let
+/// the kernel write past the struct); a longer message stays in the queue (`E2BIG`).
+pub fn msgrcv_st<const N: usize>(
+    id: MsqId,
+    msg: &mut MyMsgSt<N>,
+    msgsz: usize,
+    msgtyp: c_long,
+    flags: c_int,
+) -> Result<usize, Errno> {
+    if msgsz > N {
+        return Err(Errno::EINVAL);
+    }
+    // SAFETY: `msg` is a live, writable #[repr(C)] msgbuf (a c_long, then N text bytes),
+    // borrowed mutably for the call; the kernel writes the type and at most `msgsz <= N` text
+    // bytes (with MSG_NOERROR it truncates to msgsz; without, a longer message is E2BIG).
+    let len = unsafe { libc::msgrcv(id.0, (msg as *mut MyMsgSt<N>).cast(), msgsz, msgtyp, flags) };
+    let result = Errno::result(len).map(|len| len as usize);
+    trace::call(
+        || {
+            let text = match result {
+                Ok(len) => trace::bytes(&msg.some_text[..len.min(N)]),
+                Err(_) => "...".to_string(),
+            };
+            format!(
+                "msgrcv({id}, {{mtype={}, {text}}}, {msgsz}, {msgtyp}, {})",
+                msg.my_msg_type,
+                trace::ipc_flags(flags)
+            )
+        },
+        &result,
+        usize::to_string,
+    );
+    result
+}
+
 /// What `msgctl(IPC_STAT)` says about a queue (the fields of `struct msqid_ds` we use).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MsqStat {
@@ -371,5 +456,11 @@ mod tests {
     fn a_length_past_the_buffer_is_refused_before_the_call() {
         let buf = MsgBuf::with_capacity(4);
         assert_eq!(msgsnd(MsqId(-1), &buf, 5, 0), Err(Errno::EINVAL));
+        let mut msg = MyMsgSt::<4> {
+            my_msg_type: 1,
+            some_text: [0; 4],
+        };
+        assert_eq!(msgsnd_st(MsqId(-1), &msg, 5, 0), Err(Errno::EINVAL));
+        assert_eq!(msgrcv_st(MsqId(-1), &mut msg, 5, 0, 0), Err(Errno::EINVAL));
     }
 }

@@ -54,35 +54,53 @@ impl MsgQueue {
     /// `msgget(key, 0)` (through [`create_or_open`]). Either way the queue must be ours (our
     /// uid) and have `mode`.
     pub fn open_or_create(key: Key, mode: Mode) -> Result<Self> {
+        MsgQueue::open_or_create_with(key, mode, ModeRule::Exact)
+    }
+
+    /// [`MsgQueue::open_or_create`], with `rule` saying which modes an existing queue may have.
+    pub fn open_or_create_with(key: Key, mode: Mode, rule: ModeRule) -> Result<Self> {
         let limits = SysvLimits::read()?;
         let flags = libc::IPC_CREAT | libc::IPC_EXCL | mode.0 as c_int;
         let create_exclusive = || match sys::msgget(key.0, flags) {
-            Ok(id) => MsgQueue::checked(id, key, mode, true, limits).map(Some),
+            Ok(id) => MsgQueue::checked(id, key, mode, rule, true, limits).map(Some),
             Err(Errno::EEXIST) => Ok(None),
             Err(errno) => Err(msgget_error(key, errno)),
         };
-        let open_existing = || MsgQueue::find(key, mode, limits);
+        let open_existing = || MsgQueue::find(key, mode, rule, limits);
         let what = format!("message queue key {key}");
         create_or_open(&what, create_exclusive, open_existing).map(|opened| opened.into_inner())
     }
 
     /// C: `msgget(key, 0)`: the existing queue, or `None` when there is none with this key.
     pub fn open_existing(key: Key, mode: Mode) -> Result<Option<Self>> {
-        MsgQueue::find(key, mode, SysvLimits::read()?)
+        MsgQueue::open_existing_with(key, mode, ModeRule::Exact)
     }
 
-    fn find(key: Key, mode: Mode, limits: SysvLimits) -> Result<Option<Self>> {
+    /// [`MsgQueue::open_existing`], with `rule` saying which modes the queue may have.
+    pub fn open_existing_with(key: Key, mode: Mode, rule: ModeRule) -> Result<Option<Self>> {
+        MsgQueue::find(key, mode, rule, SysvLimits::read()?)
+    }
+
+    fn find(key: Key, mode: Mode, rule: ModeRule, limits: SysvLimits) -> Result<Option<Self>> {
         match sys::msgget(key.0, 0) {
-            Ok(id) => MsgQueue::checked(id, key, mode, false, limits).map(Some),
+            Ok(id) => MsgQueue::checked(id, key, mode, rule, false, limits).map(Some),
             Err(Errno::ENOENT) => Ok(None),
             Err(errno) => Err(msgget_error(key, errno)),
         }
     }
 
-    /// Checks that the queue is ours (our uid) and has the mode asked for. Until the checks
-    /// pass, the guard owns the queue only if we just created it (it is then ours and empty, and
-    /// an error removes it again); a queue we found is never touched by a failed check.
-    fn checked(id: MsqId, key: Key, mode: Mode, created: bool, limits: SysvLimits) -> Result<Self> {
+    /// Checks that the queue is ours (our uid) and has the mode asked for (or one `rule`
+    /// allows). Until the checks pass, the guard owns the queue only if we just created it (it
+    /// is then ours and empty, and an error removes it again); a queue we found is never
+    /// touched by a failed check.
+    fn checked(
+        id: MsqId,
+        key: Key,
+        mode: Mode,
+        rule: ModeRule,
+        created: bool,
+        limits: SysvLimits,
+    ) -> Result<Self> {
         let mut queue = MsgQueue {
             id,
             key,
@@ -112,7 +130,17 @@ impl MsgQueue {
                 stat.uid
             )));
         }
-        if stat.mode != mode.0 {
+        if stat.mode != mode.0 && rule.allows(stat.mode) {
+            // A queue of ours that the textbook's programs made: usable, but say what it allows.
+            eprintln!(
+                "{}: warning: {queue} has the textbook's mode {:04o} (msg1.c and msg2.c create it so): \
+                 any user on this machine can read its messages or inject their own; \
+                 accepted because of --wire c (ours create 0600)",
+                program::name(),
+                stat.mode
+            );
+            queue.mode = Mode(stat.mode);
+        } else if stat.mode != mode.0 {
             return Err(Error::new(
                 what,
                 format!("it has mode {:04o}, not the {mode} asked for (msqid {id})", stat.mode),
@@ -307,6 +335,29 @@ impl MsgQueue {
             format!(" --mode {}", self.mode)
         };
         format!("msgq-receiver --key {key}{mode} --nowait")
+    }
+}
+
+/// Which modes an existing queue may have for us to use it. Whatever the rule, the queue must
+/// be ours (our uid): a queue of another user is always refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ModeRule {
+    /// Exactly the mode asked for (`--mode`, default 0600): our own programs' rule.
+    #[default]
+    Exact,
+    /// The mode asked for, or the textbook's world-open 0666: `--wire c`, which pairs with
+    /// msg1.c and msg2.c, and they create every queue with `0666 | IPC_CREAT`. Accepting it
+    /// prints a warning saying what 0666 allows.
+    OrTextbook,
+}
+
+/// The mode the textbook's programs give every object they create.
+pub const TEXTBOOK_MODE: u32 = 0o666;
+
+impl ModeRule {
+    /// True when a queue with `mode` (not the one asked for) is usable under this rule.
+    pub fn allows(self, mode: u32) -> bool {
+        self == ModeRule::OrTextbook && mode == TEXTBOOK_MODE
     }
 }
 

@@ -72,9 +72,13 @@ fn run(args: &Args) -> Result<()> {
     // The inbox is dropped before the summary: msgctl(IPC_RMID) / mq_unlink if the queue is empty.
     run_receiver(receiving, || {
         let queue = if args.nowait {
-            Queue::open_existing(&args.queue, Role::Receiver)?
+            Queue::open_existing(&args.queue, Role::Receiver, &args.wire)?
         } else {
-            Some(Queue::open_or_create(&args.queue, Role::Receiver)?)
+            Some(Queue::open_or_create(
+                &args.queue,
+                Role::Receiver,
+                &args.wire,
+            )?)
         };
         let Some(queue) = queue else {
             eprintln!("msgq-receiver: nothing to drain: there is no such queue");

@@ -5,6 +5,11 @@
 //! `end`. Ours sends one bincode-encoded Message per kernel message, numbered so the receiver
 //! can check that nothing was lost, and creates the queue with mode 0600 (not 0666).
 //!
+//! With `--wire c` it sends what the textbook's msg2.c sends, so msg1.c prints each text on its
+//! own line: type 1, the text as `fgets` read it (newline kept) and its NUL in the whole
+//! 512-byte `some_text` (or 8192 with `--c-text-size 8192`), `end\n` last; and it uses a queue
+//! of ours that msg1.c or msg2.c created with their mode 0666, with a warning.
+//!
 //! The queue outlives this program: run the sender to the end first, start the receiver later,
 //! and every message is still there. The sender never removes the queue (the receiver does),
 //! except one it created itself and then failed or was stopped before putting anything in.
@@ -15,7 +20,8 @@
 //!   msgq-sender --count 100 --size 64 --type 2   # generated messages, all of type 2
 //!   msgq-sender --key 0x4d2 --nowait ...         # a full queue is an error, not a wait
 //!   msgq-sender --posix --name /ipc-pairs --priority 5 --message hi   # POSIX: mq_send
-//!   msgq-sender --wire c                         # to c/build/msgq_receiver: text + NUL
+//!   msgq-sender --wire c                         # to msg1.c / c/build/msgq_receiver
+//!   msgq-sender --wire c --c-text-size 8192      # msg2.c's BUFSIZ variant
 //!
 //! Other end: `msgq-receiver` (same `--key`, or `--posix --name`), started before or after.
 //! Both at once: `make demo-msgq`.
@@ -24,12 +30,11 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::clayout::MSGQ;
 use ipc_common::cli::MessageSource;
 use ipc_common::codec::WireArg;
 use ipc_common::sender::{run_sender, ENTER_SOME_TEXT};
-use ipc_common::{program, Result};
-use ipc_msgq::{Queue, QueueArgs, QueueOutbox, Role, MQ_PRIO_MAX};
+use ipc_common::{program, Error, Result};
+use ipc_msgq::{CTextSize, Queue, QueueArgs, QueueOutbox, Role, MQ_PRIO_MAX};
 
 /// Put messages into a message queue (System V by default, POSIX with --posix) and exit.
 #[derive(Debug, Parser)]
@@ -52,6 +57,10 @@ struct Args {
     nowait: bool,
     #[command(flatten)]
     wire: WireArg,
+    /// With --wire c: the C text buffer each message fills and sends whole: 512 (msg2.c's
+    /// MAX_TEXT, the default) or 8192 (the variant with char some_text[BUFSIZ])
+    #[arg(long, value_name = "BYTES", value_enum)]
+    c_text_size: Option<CTextSize>,
 }
 
 fn main() -> ExitCode {
@@ -60,10 +69,17 @@ fn main() -> ExitCode {
 
 fn run(args: &Args) -> Result<()> {
     args.queue.check(&args.wire)?;
-    if args.wire.is_c() {
-        MSGQ.check_source(&args.source)?;
+    if args.c_text_size.is_some() && !args.wire.is_c() {
+        return Err(Error::usage(
+            "--c-text-size",
+            "it sizes the C programs' text buffer: it needs --wire c",
+        ));
     }
-    let queue = Queue::open_or_create(&args.queue, Role::Sender)?;
+    let layout = args.c_text_size.unwrap_or(CTextSize::MaxText).layout();
+    if args.wire.is_c() {
+        layout.check_source(&args.source)?;
+    }
+    let queue = Queue::open_or_create(&args.queue, Role::Sender, &args.wire)?;
     let verb = if queue.created() { "created" } else { "opened" };
     eprintln!("msgq-sender: {verb} {queue}: {}", queue.details());
     let tag = if args.queue.posix {
@@ -71,7 +87,7 @@ fn run(args: &Args) -> Result<()> {
     } else {
         args.mtype
     };
-    let mut outbox = QueueOutbox::new(queue, tag, args.nowait).speaking(args.wire.codec(&MSGQ));
+    let mut outbox = QueueOutbox::new(queue, tag, args.nowait).speaking(args.wire.codec(layout));
     let sent = run_sender(&args.source, ENTER_SOME_TEXT, &mut outbox)?;
     let plural = if sent.messages == 1 { "" } else { "s" };
     let queue = outbox.queue();
