@@ -1,11 +1,15 @@
 /*
  * client.c - the tutorial's TCP client: connects to the server on HOST port 9734 and sends
  * each line typed; the line `end` ends the conversation (and the server).
+ * With -c CHAR it is the textbook's client.c (Beginning Linux Programming, ch. 15) instead:
+ * it writes the one char, reads the server's answer (char + 1) and prints
+ * "char from server = B". It pairs with the textbook's server.c, ./build/server and
+ * socket-server --wire c.
  *
  * Calls: getaddrinfo(HOST, PORT, {AF_INET, SOCK_STREAM}); socket(); connect(); write() per
- * line; close().
+ * line (or write() of the char, read() of the answer); close().
  *
- * Usage:  ./build/client [-P PORT] [HOST]      (default localhost, port 9734)
+ * Usage:  ./build/client [-P PORT] [-c CHAR] [HOST]   (default localhost, port 9734)
  * Other end (start it first): ./build/server [-P PORT].
  *   Terminal 1: ./build/server             Terminal 2: ./build/client localhost
  * The end of input (Ctrl-D) sends `end` too. A client that breaks off without `end` only ends
@@ -14,7 +18,9 @@
  * Classic bugs fixed (look for "FIX"): a hard-coded inet_addr("127.0.0.1") (HOST ignored) or
  * the obsolete gethostbyname -> getaddrinfo resolves HOST; sin_port = 9734 without htons() -> getaddrinfo fills the port in
  * network byte order; "oops: client1" with no reason -> perror names the errno and a hint;
- * a server that went away killed the client with SIGPIPE -> ignored, EPIPE reported.
+ * a server that went away killed the client with SIGPIPE -> ignored, EPIPE reported; the
+ * textbook's read() of the answer was not checked, so a server that closed without answering
+ * printed an uninitialised char -> read's result checked, the case named.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -36,7 +42,8 @@ static void die(const char *what)
 
 static void usage(const char *prog)
 {
-    fprintf(stderr, "usage: %s [-P PORT] [HOST]   (default localhost, port 9734)\n", prog);
+    fprintf(stderr, "usage: %s [-P PORT] [-c CHAR] [HOST]   (default localhost, port 9734)\n",
+            prog);
     exit(2);
 }
 
@@ -54,17 +61,42 @@ static void write_all(int fd, const char *buf, size_t len)
     }
 }
 
+/* The textbook's exchange: write one char, read one back, print it. */
+static int one_char(int fd, char ch)
+{
+    ssize_t n;
+
+    write_all(fd, &ch, 1);
+    n = read(fd, &ch, 1);
+    if (n < 0)
+        die("read");
+    if (n == 0) { /* FIX: the textbook printed whatever was in ch */
+        fprintf(stderr, "the server closed the connection without answering\n"
+                        "hint: the server must do the one-char exchange (the textbook's server.c, "
+                        "./build/server, socket-server --wire c)\n");
+        exit(1);
+    }
+    printf("char from server = %c\n", ch);
+    if (close(fd) < 0)
+        die("close");
+    return 0;
+}
+
 int main(int argc, char *argv[])
 {
     const char *host = "localhost", *port = "9734";
     struct addrinfo hints, *addrs, *a;
     char line[LINE_SIZE];
+    const char *ch = NULL;
     int opt, rc, fd = -1, ended = 0, err = 0;
 
-    while ((opt = getopt(argc, argv, "P:")) != -1) {
-        if (opt != 'P')
+    while ((opt = getopt(argc, argv, "P:c:")) != -1) {
+        if (opt == 'P')
+            port = optarg;
+        else if (opt == 'c' && strlen(optarg) == 1)
+            ch = optarg;
+        else
             usage(argv[0]);
-        port = optarg;
     }
     if (argc - optind > 1)
         usage(argv[0]);
@@ -100,6 +132,8 @@ int main(int argc, char *argv[])
         exit(1);
     }
     fprintf(stderr, "connected to %s port %s\n", host, port);
+    if (ch != NULL)
+        return one_char(fd, *ch);
 
     while (!ended) {
         size_t len;

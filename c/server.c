@@ -1,9 +1,21 @@
 /*
- * server.c - the tutorial's TCP server: listens on port 9734, prints every line a client
- * sends, serves one client after another, and stops after a client sends `end`.
+ * server.c - the tutorial's TCP server: listens on port 9734 and serves one client after
+ * another, both kinds of client on the same port:
+ *  - the textbook's client.c (Beginning Linux Programming, ch. 15), which writes one char and
+ *    waits for the answer: it gets char + 1 back, as from the textbook's server.c, and the
+ *    server prints "char from client = A, sent back B";
+ *  - line clients (our client.c, telnet, nc -C): every line is printed as "You wrote: ...";
+ *    a line ending in \r\n is accepted as one ending in \n.
+ * It stops after a line client sends `end` (C's strncmp(line, "end", 3) == 0), or after one
+ * one-char exchange (that is a one-char client's whole conversation).
+ *
+ * Telling them apart: the first byte is read; if it is not a line break and nothing more
+ * arrives within ONE_CHAR_WAIT_MS (poll), it is a one-char client. A line client writes its
+ * whole line at once, so the rest of the line is already there.
  *
  * Calls: socket(AF_INET, SOCK_STREAM, 0); setsockopt(SO_REUSEADDR); bind(127.0.0.1:port);
- * listen(fd, 5); then per client accept(), read() via fgets() on fdopen(), close().
+ * listen(fd, 5); then per client accept(), read() of the first byte, poll(), then either
+ * write() of the answer or fgets() on fdopen() for the lines, close().
  *
  * Usage:  ./build/server [-P PORT]             (default 9734; 0 lets the kernel choose)
  * Other end: ./build/client [-P PORT] [HOST].
@@ -14,11 +26,14 @@
  * byte-swapped (9510 on a little-endian machine) -> htons; INADDR_ANY exposed the demo to the
  * whole network -> 127.0.0.1; no SO_REUSEADDR, so a restart failed with "Address already in
  * use" for a minute (TIME_WAIT); a single read() was taken as a whole message -> lines read
- * with fgets; return values not checked.
+ * with fgets; return values not checked; the textbook's read() of the one char was not
+ * checked, so a client that closed without sending got an uninitialised char back; a client
+ * that went away before the answer killed the server with SIGPIPE -> SIGPIPE ignored.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +43,7 @@
 #include <unistd.h>
 
 #define LINE_SIZE 4096
+#define ONE_CHAR_WAIT_MS 200 /* as socket-server --wire c (crates/socket/src/one_char.rs) */
 
 static void die(const char *what)
 {
@@ -41,20 +57,59 @@ static void usage(const char *prog)
     exit(2);
 }
 
-/* Prints each line of one client; returns 1 when the client sent `end`. */
+/* The textbook's exchange: ch++, write it back. Returns 1 (the conversation is over). */
+static int answer_one_char(int client_fd, char ch)
+{
+    char reply = (char)(ch + 1);
+
+    if (write(client_fd, &reply, 1) != 1)
+        perror("write"); /* FIX: checked; the client may have gone */
+    printf("char from client = %c, sent back %c\n", ch, reply);
+    fflush(stdout);
+    if (close(client_fd) < 0)
+        perror("close");
+    return 1;
+}
+
+/* Serves one client; returns 1 when the server is done (the client sent `end`, or did the
+ * one-char exchange). */
 static int serve(int client_fd)
 {
-    char line[LINE_SIZE];
-    FILE *in = fdopen(client_fd, "r");
+    char line[LINE_SIZE], first;
+    struct pollfd more = { .fd = client_fd, .events = POLLIN };
+    FILE *in;
+    ssize_t n;
     int ended = 0;
 
+    n = read(client_fd, &first, 1);
+    if (n <= 0) { /* FIX: the textbook used ch even when read returned 0 or -1 */
+        if (n < 0)
+            perror("read");
+        close(client_fd);
+        return 0;
+    }
+    if (first != '\n' && first != '\r') {
+        int ready = poll(&more, 1, ONE_CHAR_WAIT_MS);
+        if (ready < 0)
+            perror("poll");
+        if (ready == 0) /* one char, and then nothing: the textbook's client */
+            return answer_one_char(client_fd, first);
+    }
+
+    in = fdopen(client_fd, "r");
     if (in == NULL)
         die("fdopen");
+    if (ungetc((unsigned char)first, in) == EOF) /* the first byte belongs to the first line */
+        die("ungetc");
     while (!ended && fgets(line, sizeof line, in) != NULL) {
-        line[strcspn(line, "\n")] = '\0';
+        size_t len = strcspn(line, "\n");
+
+        line[len] = '\0';
+        if (len > 0 && line[len - 1] == '\r')
+            line[len - 1] = '\0'; /* FIX: telnet and nc -C end lines with \r\n */
         printf("You wrote: %s\n", line);
         fflush(stdout);
-        ended = strcmp(line, "end") == 0;
+        ended = strncmp(line, "end", 3) == 0; /* the C end rule, as every --wire c receiver */
     }
     if (ferror(in))
         perror("read"); /* a client that breaks off does not stop the server */
@@ -80,6 +135,9 @@ int main(int argc, char *argv[])
     }
     if (optind != argc)
         usage(argv[0]);
+    /* FIX: a client that leaves before its answer must not kill the server (SIGPIPE). */
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+        die("signal");
 
     server_fd = socket(AF_INET, SOCK_STREAM, 0);
     if (server_fd < 0)

@@ -5,12 +5,15 @@
 //! knows exactly how many of its messages the server received.
 //!
 //! With `--wire c` the client speaks c/client.c's protocol instead: one line per message,
-//! `end` last, nothing read back ([`line_writer`]).
+//! `end` last, nothing read back ([`line_writer`]); after `end` it checks that the server sent
+//! nothing back ([`finish_lines`]): a server that answered one char and closed is the
+//! textbook's server.c, whose exchange is `--char` ([`crate::one_char`]).
 //!
 //! `FrameWriter` keeps generated payloads in its buffer until the buffer is full, to save
 //! system calls. A client that waits for each answer must flush after every message, or it
 //! would wait for an acknowledgement of a message still sitting in its own buffer.
 
+use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
@@ -23,6 +26,7 @@ use ipc_common::stream::{FrameReader, FrameWriter};
 use ipc_common::{program, Error, Result};
 
 use crate::connect::{connect_tcp, connect_unix};
+use crate::one_char::show;
 use crate::report::{describe, print_line};
 use crate::stream::Stream;
 use crate::timed::{TimedReader, TimedWriter};
@@ -53,6 +57,34 @@ pub fn line_writer(stream: &Stream, timeout: Duration) -> CLineWriter<TimedWrite
         "sending a line",
         "the server closed the connection",
     )
+}
+
+/// `--wire c`, after the lines (`sent`, also when sending failed): C's `shutdown(fd, SHUT_WR)`,
+/// then `read` until the server closes the connection, at most `timeout`. A line server
+/// (c/server.c, socket-server `--wire c`) sends nothing back. A server that sent a byte back
+/// and closed is the textbook's server.c: it read only our first char and answered char + 1,
+/// so the lines were not received; that is the error, with the option that fits it.
+pub fn finish_lines(stream: &Stream, timeout: Duration, sent: Result<Sent>) -> Result<Sent> {
+    if matches!(&sent, Err(err) if err.kind() == ErrorKind::Interrupted) {
+        return sent;
+    }
+    stream.shutdown_write();
+    let mut reader = TimedReader::new(stream, Some(timeout), timeout);
+    let mut answer = [0u8; 64];
+    match reader.read(&mut answer) {
+        Ok(n) if n > 0 => Err(Error::new(
+            "sending lines",
+            format!(
+                "the server sent back '{}' and closed the connection: it does the textbook's \
+                 one-char exchange (server.c reads one char and answers char + 1), not lines, \
+                 so it did not read these lines",
+                show(answer[0])
+            ),
+        )
+        .with_hint("send it one char with socket-client --wire c --char (or --char=C)")),
+        // The end of the connection, no answer in time (a server that keeps it open), a reset.
+        _ => sent,
+    }
 }
 
 /// Sends messages on a connected stream socket and waits for each acknowledgement.

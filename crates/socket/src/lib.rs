@@ -42,6 +42,7 @@ pub mod client;
 pub mod connect;
 pub mod datagram;
 pub mod listener;
+pub mod one_char;
 pub mod report;
 pub mod server;
 pub mod session;

@@ -24,7 +24,8 @@ use ipc_common::receiver::{Delivery, Inbox};
 use ipc_common::{program, Error, Result};
 
 use crate::listener::Listener;
-use crate::report::{ClientTally, Served};
+use crate::one_char;
+use crate::report::{print_line, ClientTally, Served};
 use crate::session::{serve_client, Event, ServerOptions};
 use crate::stream::Stream;
 
@@ -92,6 +93,27 @@ impl ServerInbox {
                 msg.sender = u32::try_from(id).unwrap_or(u32::MAX);
                 return Some(Ok(Delivery::Message(msg)));
             }
+            Event::OneChar(id, got, sent) => {
+                // The textbook client's char: shown in the textbook's words, counted as the
+                // client's message number 1 (a one-byte payload: nothing to print as text).
+                let mut msg = one_char::as_message(got);
+                if let Some(client) = self.clients.get_mut(&id) {
+                    client.record(&msg);
+                    self.origin.clear();
+                    self.origin.push_str(client.peer());
+                }
+                let line = format!(
+                    "[{}] char from client = {}, sent back {}",
+                    self.origin,
+                    one_char::show(got),
+                    one_char::show(sent)
+                );
+                if let Err(err) = print_line(&line) {
+                    return Some(Err(err));
+                }
+                msg.sender = u32::try_from(id).unwrap_or(u32::MAX);
+                return Some(Ok(Delivery::Message(msg)));
+            }
             Event::Garbled(id, why) => {
                 if let Some(client) = self.clients.get_mut(&id) {
                     client.bad_record();
@@ -153,7 +175,7 @@ impl Drop for ServerInbox {
         self.stop.store(true, Ordering::Relaxed);
         while let Ok(event) = self.events.recv() {
             match event {
-                Event::Message(..) | Event::Garbled(..) | Event::Over(_) => {}
+                Event::Message(..) | Event::OneChar(..) | Event::Garbled(..) | Event::Over(_) => {}
                 other => drop(self.take(other)),
             }
         }

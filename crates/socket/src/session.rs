@@ -6,10 +6,13 @@
 //! or silent client never holds up the others. What arrives goes to the main thread as
 //! [`Event`]s over a channel, where `run_receiver` shows and counts it.
 //!
-//! With `--wire c` the session reads c/client.c's lines instead of frames and answers nothing,
-//! as c/server.c does; a line that is not C text (too long for `char line[4096]`, or with a NUL
+//! With `--wire c` the session first looks at what the client sends ([`crate::one_char`]): the
+//! textbook client's one char gets the textbook server's answer (that char + 1) and the
+//! connection is closed; anything else is read as c/client.c's lines, answering nothing, as
+//! c/server.c does; a line that is not C text (too long for `char line[4096]`, or with a NUL
 //! byte) gets the client dropped and counts as corrupt.
 
+use std::io::{Cursor, Read};
 use std::sync::mpsc::SyncSender;
 use std::time::Duration;
 
@@ -22,6 +25,7 @@ use ipc_common::sender::Outbox;
 use ipc_common::stream::{FrameReader, FrameWriter};
 use ipc_common::{program, signals, Error, Message, Result};
 
+use crate::one_char::{answer, is_one_char};
 use crate::stream::Stream;
 use crate::timed::{TimedReader, TimedWriter};
 
@@ -32,6 +36,8 @@ pub enum Event {
     Joined(u64, String),
     /// A message from client `id`.
     Message(u64, Message),
+    /// Client `id` did the textbook's one-char exchange: the char it sent, the one it got back.
+    OneChar(u64, u8, u8),
     /// Client `id` sent something that is not a message: why. It is being dropped.
     Garbled(u64, String),
     /// Client `id` is done; true when it was dropped.
@@ -58,6 +64,8 @@ pub struct ServerOptions {
 enum Ending {
     /// Its End arrived (and was acknowledged).
     End,
+    /// It did the one-char exchange (its char counted as its message and its End).
+    OneChar,
     /// It closed the connection between two messages, without an End.
     LeftEarly,
     /// Its bytes were not messages (garbage, a length over the limit, a truncated frame, a
@@ -80,12 +88,18 @@ pub fn serve_client(
     let forward = |msg: Message| events.send(Event::Message(id, msg)).is_ok();
     let ending = match options.wire {
         Wire::Bincode => exchange(stream, options.frame_timeout, forward),
-        Wire::C => exchange_lines(stream, forward),
+        Wire::C => exchange_c(stream, options.frame_timeout, &forward, |sent, got| {
+            events.send(Event::OneChar(id, sent, got)).is_ok()
+        }),
     };
     let name = program::name();
     let dropped = match ending {
         Ending::End => {
             eprintln!("{name}: {peer} finished");
+            false
+        }
+        Ending::OneChar => {
+            eprintln!("{name}: {peer} finished the one-char exchange");
             false
         }
         Ending::LeftEarly => {
@@ -151,14 +165,52 @@ fn exchange(stream: &Stream, frame_timeout: Duration, forward: impl Fn(Message) 
     }
 }
 
+/// `--wire c`: the first read tells the two C clients apart ([`crate::one_char`]'s rule). The
+/// textbook client's one char is answered with char + 1 (`write`, then `close` by the
+/// caller), counted as its message and its End; every other client is read as lines.
+fn exchange_c(
+    stream: &Stream,
+    write_timeout: Duration,
+    forward: &impl Fn(Message) -> bool,
+    one_char_done: impl Fn(u8, u8) -> bool,
+) -> Ending {
+    // C: read(client_sockfd, buf, sizeof buf): whatever the client sent first.
+    let mut reader = TimedReader::for_lines(stream);
+    let mut first = vec![0u8; SOCKET.size];
+    let n = match reader.read(&mut first) {
+        Ok(0) => return Ending::LeftEarly,
+        Ok(n) => n,
+        Err(err) => return failed_read(signals::io_context(err, "reading its first bytes")),
+    };
+    first.truncate(n);
+    match is_one_char(&first, stream) {
+        Ok(false) => {}
+        Ok(true) => {
+            let (ch, reply) = (first[0], answer(first[0]));
+            // C: ch++; write(client_sockfd, &ch, 1);
+            let mut writer = TimedWriter::new(stream, write_timeout);
+            if let Err(err) = std::io::Write::write_all(&mut writer, &[reply]) {
+                return match signals::io_context(err, "sending its char back") {
+                    err if stopping(&err) => Ending::Stopped,
+                    err => Ending::Lost(err),
+                };
+            }
+            // Its char was message 1 (Event::OneChar); its End is number 2.
+            if !one_char_done(ch, reply) || !forward(Message::end(0, 2)) {
+                return Ending::Stopped;
+            }
+            return Ending::OneChar;
+        }
+        Err(err) => return failed_read(err),
+    }
+    // A line client: its first bytes, then the rest of the stream.
+    exchange_lines(Cursor::new(first).chain(reader), forward)
+}
+
 /// `--wire c`: server.c's `fgets` loop: each line one text, nothing sent back, until `end`.
 /// No bound on silence, also in the middle of a line: the C server waits for ever too.
-fn exchange_lines(stream: &Stream, forward: impl Fn(Message) -> bool) -> Ending {
-    let mut lines = CLineReader::new(
-        TimedReader::for_lines(stream),
-        &SOCKET,
-        "reading its next line",
-    );
+fn exchange_lines(input: impl Read, forward: &impl Fn(Message) -> bool) -> Ending {
+    let mut lines = CLineReader::new(input, &SOCKET, "reading its next line");
     loop {
         match lines.receive() {
             Ok(Delivery::Message(msg)) => {

@@ -13,6 +13,7 @@
 //!   socket-client --unix /tmp/my_socket --message hi
 //!   socket-client --udp --count 100
 //!   socket-client --wire c --message hi    # to c/build/server: lines of text, no replies
+//!   socket-client --wire c --char          # the textbook's client.c: send A, print B
 //! Other end: `socket-server` (start it first). Both at once: `make demo-socket`.
 //!
 //! Skeleton: parse, connect (`connect`, or a `UdpClient`), announce, send (every sender's
@@ -27,7 +28,13 @@
 //! line of text, `end` last, and nothing comes back, so stdout stays empty and stderr says how
 //! many lines were sent. What a line cannot carry is refused up front (exit 2): `--count`, a
 //! text over 4094 bytes (c/server.c's `fgets(line, 4096, ...)` would cut it), a newline or a
-//! NUL. The C server: `c/build/server -P PORT`.
+//! NUL. The C server: `c/build/server -P PORT`. A server that answers the first char and
+//! closes (the textbook's server.c) is an error that says so: `--char` is its exchange.
+//!
+//! `--wire c --char [C]` is the textbook's client.c (*Beginning Linux Programming*, ch. 15):
+//! `write(sockfd, &ch, 1)` with C (default `A`), `read(sockfd, &ch, 1)`, and
+//! `char from server = B` on stdout. It pairs with the textbook's server.c, c/server.c and
+//! `socket-server --wire c`. Exit 1 if the server closes without answering.
 #![forbid(unsafe_code)]
 
 use std::path::PathBuf;
@@ -40,8 +47,10 @@ use ipc_common::cli::{MessageSource, DEFAULT_PORT};
 use ipc_common::codec::WireArg;
 use ipc_common::program;
 use ipc_common::sender::{run_sender, ENTER_SOME_TEXT};
-use ipc_common::Result;
-use ipc_socket::client::{connect, line_writer, AckedStream};
+use ipc_common::{Error, Result};
+use ipc_socket::client::{connect, finish_lines, line_writer, AckedStream};
+use ipc_socket::one_char;
+use ipc_socket::report::print_line;
 use ipc_socket::udp::UdpClient;
 use ipc_socket::{check_c_transport, parse_seconds, DEFAULT_HOST};
 
@@ -68,6 +77,11 @@ struct Args {
     source: MessageSource,
     #[command(flatten)]
     wire: WireArg,
+    /// With --wire c: the textbook's one-char exchange: send the one char C (default A) and
+    /// print the char the server sends back (C + 1). Write --char=C before HOST
+    #[arg(long = "char", value_name = "C", num_args = 0..=1, default_missing_value = "A",
+          value_parser = parse_char, conflicts_with_all = ["messages", "count", "udp", "unix"])]
+    one_char: Option<u8>,
 }
 
 fn main() -> ExitCode {
@@ -89,9 +103,15 @@ fn run(args: &Args) -> Result<()> {
     }
     // C: socket, connect; then write and read (the acknowledgement) per message.
     let stream = connect(&args.host, args.port, args.unix.as_deref(), args.timeout)?;
+    if let Some(ch) = args.one_char {
+        // C: write(sockfd, &ch, 1); read(sockfd, &ch, 1); printf("char from server = %c\n", ch);
+        let answer = one_char::exchange(&stream, ch, args.timeout)?;
+        return print_line(&format!("char from server = {}", one_char::show(answer)));
+    }
     if args.wire.is_c() {
         let mut server = line_writer(&stream, args.timeout);
-        run_sender(&args.source, ENTER_SOME_TEXT, &mut server)?;
+        let sent = run_sender(&args.source, ENTER_SOME_TEXT, &mut server);
+        finish_lines(&stream, args.timeout, sent)?;
         eprintln!(
             "{}: sent {} line(s) and end; the C protocol has no acknowledgements",
             program::name(),
@@ -106,9 +126,26 @@ fn run(args: &Args) -> Result<()> {
 
 /// Refuses, before connecting, what the C protocol cannot carry (exit 2).
 fn check(args: &Args) -> Result<()> {
+    if args.one_char.is_some() && !args.wire.is_c() {
+        return Err(Error::usage(
+            "--char",
+            "the one-char exchange is the textbook's C protocol",
+        )
+        .with_hint("add --wire c"));
+    }
     if args.wire.is_c() {
         check_c_transport(args.unix.is_some(), args.udp)?;
         SOCKET.check_source(&args.source)?;
     }
     Ok(())
+}
+
+/// `--char C`: one ASCII character (a C `char`, as the textbook's client sends).
+fn parse_char(text: &str) -> std::result::Result<u8, String> {
+    match text.as_bytes() {
+        [ch] if ch.is_ascii() && *ch != 0 => Ok(*ch),
+        _ => Err(format!(
+            "'{text}' is not one ASCII character (e.g. A); write --char=C before a HOST"
+        )),
+    }
 }
