@@ -17,10 +17,13 @@
 //! Three uses in this workspace:
 //!
 //! - [`pair`]: `sem-sender` posts one V per message and `sem-receiver` counts them;
-//! - [`mutex`]: `sem-mutex`, the tutorial's critical section (`SEM_UNDO` releases a dead holder);
+//! - [`mutex`]: `sem-mutex`, the textbook's critical section on sem1.c's one-semaphore layout
+//!   (`SEM_UNDO` releases a dead holder), so it takes turns with sem1.c itself;
 //! - crates/shm: the empty/full slot counting of the shared-memory pair.
 //!
-//! All the `unsafe` (the calls into libc) is in the private `sys` module.
+//! The line-by-line port of sem1.c (`cargo run -p ipc-sem --example sem1 -- x`) uses the calls
+//! by their C names, from [`calls`]. All the `unsafe` (the calls into libc) is in the private
+//! `sys` module.
 
 #![deny(unsafe_code)]
 
@@ -28,6 +31,7 @@
 mod sys;
 
 pub mod args;
+pub mod calls;
 pub mod mutex;
 pub mod pair;
 pub mod set;

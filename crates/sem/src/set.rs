@@ -297,6 +297,17 @@ impl SemSet {
             .map_err(|errno| self.error(&format!("reading semaphore {num} (GETVAL)"), errno))
     }
 
+    /// How many processes are blocked in a P on semaphore `num`, waiting for it to grow
+    /// (C: `semctl(id, num, GETNCNT)`).
+    pub fn waiting(&self, num: u16) -> Result<i32> {
+        sys::semctl_getncnt(self.id, num).map_err(|errno| {
+            self.error(
+                &format!("counting the waiters of semaphore {num} (GETNCNT)"),
+                errno,
+            )
+        })
+    }
+
     /// Sets semaphore `num` to `value` (C: `semctl(id, num, SETVAL, arg)`).
     pub fn set_value(&self, num: u16, value: u16) -> Result<()> {
         sys::semctl_setval(self.id, num, c_int::from(value))

@@ -10,6 +10,7 @@
 //! | `semtimedop(id, sops, nsops, &timeout)` (semop(2)) | [`semtimedop`] |
 //! | `semctl(id, num, SETVAL, arg)` (semctl(2)) | [`semctl_setval`] |
 //! | `semctl(id, num, GETVAL)` | [`semctl_getval`] |
+//! | `semctl(id, num, GETNCNT)` | [`semctl_getncnt`] |
 //! | `semctl(id, 0, IPC_STAT, arg)` | [`semctl_stat`] |
 //! | `semctl(id, 0, IPC_RMID)` | [`semctl_rmid`] |
 
@@ -196,6 +197,20 @@ pub fn semctl_getval(id: SemId, num: u16) -> Result<c_int, Errno> {
     let result = Errno::result(value);
     trace::call(
         || format!("semctl({id}, {num}, GETVAL)"),
+        &result,
+        c_int::to_string,
+    );
+    result
+}
+
+/// C: `semctl(id, num, GETNCNT)` (semctl(2)): how many processes are blocked in `semop`
+/// waiting for semaphore `num` to grow (waiting in a P).
+pub fn semctl_getncnt(id: SemId, num: u16) -> Result<c_int, Errno> {
+    // SAFETY: GETNCNT takes no fourth argument (semctl(2)) and touches no memory of ours.
+    let count = unsafe { libc::semctl(id.0, c_int::from(num), libc::GETNCNT) };
+    let result = Errno::result(count);
+    trace::call(
+        || format!("semctl({id}, {num}, GETNCNT)"),
         &result,
         c_int::to_string,
     );

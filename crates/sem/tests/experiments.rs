@@ -87,13 +87,19 @@ fn trace_shows_semget_semctl_and_each_p_and_v() {
         "0",
         "--pause-ms",
         "0",
+        "--linger-ms",
+        "0",
     ]);
     let done = run(cmd, b"");
     done.assert_code(0).assert_no_panic();
-    assert_eq!(done.stdout, "OO");
+    // The first copy finds no set: it initialises it and prints X, then sem1.c's last line.
+    assert_eq!(
+        done.stdout,
+        format!("XX\n{} - finished\n", done_pid(&done.stderr))
+    );
     let err = &done.stderr;
     let prefix = format!(
-        "semget(0x{:08x}, 2, 0600|IPC_CREAT|IPC_EXCL) = ",
+        "semget(0x{:08x}, 1, 0600|IPC_CREAT|IPC_EXCL) = ",
         key as u32
     );
     let id = err
@@ -102,15 +108,16 @@ fn trace_shows_semget_semctl_and_each_p_and_v() {
         .unwrap_or_else(|| panic!("no {prefix:?} in:\n{err}"));
     let expected = [
         format!("semctl({id}, 0, SETVAL, 1) = 0"),
-        format!("semctl({id}, 1, SETVAL, 0) = 0"),
-        // P on entering: {MUTEX, -1, SEM_UNDO}
+        // P on entering: {0, -1, SEM_UNDO}
         format!("semop({id}, [{{sem_num=0, sem_op=-1, sem_flg=SEM_UNDO}}], 1) = 0"),
+        // The initialiser, holding the lock at the end, looks for waiters before removing.
+        format!("semctl({id}, 0, GETNCNT) = 0"),
         format!("semctl({id}, 0, IPC_RMID) = 0"),
     ];
     for line in &expected {
         assert!(err.lines().any(|l| l == line), "no `{line}` in:\n{err}");
     }
-    // V on leaving: {MUTEX, +1, SEM_UNDO}, bounded with semtimedop so Ctrl-C cannot hang it.
+    // V on leaving: {0, +1, SEM_UNDO}, bounded with semtimedop so Ctrl-C cannot hang it.
     let v = format!(
         "semtimedop({id}, [{{sem_num=0, sem_op=1, sem_flg=SEM_UNDO}}], 1, {{tv_sec=0, tv_nsec="
     );
@@ -120,4 +127,13 @@ fn trace_shows_semget_semctl_and_each_p_and_v() {
         "no V in:\n{err}"
     );
     assert_no_sysv_objects(key);
+}
+
+/// The pid sem-mutex names in its ready line (`sem-mutex X: pid 123 initialised ...`).
+fn done_pid(stderr: &str) -> &str {
+    stderr
+        .lines()
+        .find_map(|l| l.split(": pid ").nth(1))
+        .and_then(|rest| rest.split(' ').next())
+        .unwrap_or_else(|| panic!("no pid in:\n{stderr}"))
 }
