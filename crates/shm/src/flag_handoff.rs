@@ -155,14 +155,17 @@ impl FlagChannel {
         Ok(self.segment.stat()?.nattch <= 1)
     }
 
-    /// Checked about once a second while waiting: Ok while the peer may still come or is
-    /// attached; an error once it attached and has gone while the flag still waits for it.
-    fn check_peer(&mut self, gone: &str) -> Result<()> {
+    /// Checked about once a second while waiting for the flag to become `want`: Ok while the
+    /// peer may still come or is attached; an error once it attached and has gone. A peer
+    /// sets the flag before it detaches, so the flag is looked at again after the count: a
+    /// sender that wrote `end` and left at once is not mistaken for a dead one.
+    fn check_peer(&mut self, want: u32, gone: &str) -> Result<()> {
         if self.segment.stat()?.nattch > 1 {
             self.peer_seen = true;
             return Ok(());
         }
-        if self.peer_seen {
+        let flag = self.flag()?.load(Acquire);
+        if self.peer_seen && (flag != 0) != (want != 0) {
             return Err(Error::new(
                 "waiting on the flag written_by_you (--wire c)",
                 gone,
@@ -197,7 +200,7 @@ impl FlagChannel {
             if last.elapsed() >= EVERY_SECOND {
                 last = Instant::now();
                 each_second();
-                self.check_peer(gone)?;
+                self.check_peer(want, gone)?;
             }
         }
     }
