@@ -262,20 +262,26 @@ fn msgq_rejects_a_bad_key() {
 }
 
 #[test]
-fn shm_pair_hands_each_line_over_with_semaphores_and_removes_everything() {
+fn shm_pair_hands_each_line_over_with_the_flag_and_removes_everything() {
     let key = unique_key();
     let _cleanup = RemoveOnDrop(key);
     let mut receiver = program("shm_receiver");
     receiver.args(["-k", &key_arg(key)]);
     let mut receiver = start(receiver);
     receiver.wait_for_stderr("waiting for text", READY);
-    assert!(sysv_key_exists("shm", key) && sysv_key_exists("sem", key));
+    assert!(sysv_key_exists("shm", key) && !sysv_key_exists("sem", key));
 
     let lines: Vec<String> = (1..=50).map(|i| format!("line {i} of fifty")).collect();
     let input = format!("{}\nend\nnever sent\n", lines.join("\n"));
     let mut sender = program("shm_sender");
     sender.args(["-k", &key_arg(key)]);
-    run(sender, input.as_bytes()).assert_code(0);
+    let sent = run(sender, input.as_bytes());
+    sent.assert_code(0);
+    assert!(
+        sent.stderr.contains("Memory attached at"),
+        "{}",
+        sent.stderr
+    );
 
     let out = receiver.finish(WATCHDOG);
     out.assert_code(0);
@@ -290,18 +296,95 @@ fn shm_pair_hands_each_line_over_with_semaphores_and_removes_everything() {
 }
 
 #[test]
-fn shm_sender_without_a_receiver_says_to_start_it() {
+fn shm_sender_started_first_leaves_its_texts_for_the_receiver() {
     let key = unique_key();
     let _cleanup = RemoveOnDrop(key);
     let mut sender = program("shm_sender");
     sender.args(["-k", &key_arg(key)]);
-    let out = run(sender, b"hello\n");
-    out.assert_code(1);
-    assert!(
-        out.stderr.contains("hint: start shm_receiver first"),
+    let mut sender = Running::start(sender, Some(b"first\nend\n".to_vec()));
+    sender.wait_for_stderr("Memory attached at", READY);
+    let mut receiver = program("shm_receiver");
+    receiver.args(["-k", &key_arg(key)]);
+    let receiver = start(receiver);
+    sender.finish(WATCHDOG).assert_code(0);
+    let out = receiver.finish(WATCHDOG);
+    out.assert_code(0);
+    assert_eq!(out.lines(), ["You wrote: first", "You wrote: end"]);
+    assert_no_sysv_objects(key);
+}
+
+#[test]
+fn shm_sender_interrupted_before_any_receiver_removes_the_segment_it_made() {
+    let key = unique_key();
+    let _cleanup = RemoveOnDrop(key);
+    let mut sender = program("shm_sender");
+    sender.args(["-k", &key_arg(key)]).stdin(Stdio::piped()); // open and silent
+    let mut sender = Running::start(sender, None);
+    sender.wait_for_stderr("Memory attached at", READY);
+    assert!(sysv_key_exists("shm", key));
+    sender.signal(Signal::SIGINT);
+    let out = sender.finish(Duration::from_secs(5));
+    out.assert_code(130);
+    assert!(out.stderr.contains("segment removed"), "{}", out.stderr);
+    assert_no_sysv_objects(key);
+}
+
+/// shm_nattch of the segment with `key` (/proc/sysvipc/shm: key shmid perms size cpid lpid
+/// nattch ...), 0 if there is none.
+fn shm_nattch(key: i32) -> u64 {
+    let table = std::fs::read_to_string("/proc/sysvipc/shm").expect("/proc/sysvipc/shm");
+    table
+        .lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .find(|cols| cols[0].parse::<i64>().ok() == Some(i64::from(key)))
+        .and_then(|cols| cols[6].parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn shm_sender_pairs_with_the_textbook_shm1() {
+    let Some(shm1) = ipc_testkit::textbook_program("shm1") else {
+        return;
+    };
+    let key = unique_key();
+    let _cleanup = RemoveOnDrop(key);
+    let consumer = start(ipc_testkit::remapped(&shm1, key, None));
+    // shm1 prints nothing we can wait for (its stdout is a pipe, fully buffered): it is
+    // ready once it has attached its segment.
+    let deadline = std::time::Instant::now() + READY;
+    while shm_nattch(key) == 0 {
+        assert!(std::time::Instant::now() < deadline, "shm1 never attached");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut sender = program("shm_sender");
+    sender.args(["-k", &key_arg(key)]);
+    run(sender, b"from fixed C\nend\n").assert_code(0);
+    let out = consumer.finish(WATCHDOG);
+    out.assert_code(0);
+    assert_eq!(
+        out.lines()[1..],
+        ["You wrote: from fixed C", "You wrote: end"],
         "{}",
-        out.stderr
+        out.stdout
     );
+    assert_no_sysv_objects(key);
+}
+
+#[test]
+fn shm_receiver_pairs_with_the_textbook_shm2() {
+    let Some(shm2) = ipc_testkit::textbook_program("shm2") else {
+        return;
+    };
+    let key = unique_key();
+    let _cleanup = RemoveOnDrop(key);
+    let mut receiver = program("shm_receiver");
+    receiver.args(["-k", &key_arg(key)]);
+    let mut receiver = start(receiver);
+    receiver.wait_for_stderr("waiting for text", READY);
+    run(ipc_testkit::remapped(&shm2, key, None), b"hello\nend\n").assert_code(0);
+    let out = receiver.finish(WATCHDOG);
+    out.assert_code(0);
+    assert_eq!(out.lines(), ["You wrote: hello", "You wrote: end"]);
     assert_no_sysv_objects(key);
 }
 
@@ -459,7 +542,7 @@ fn fifo_reader_interrupted_in_open_removes_its_fifo() {
 }
 
 #[test]
-fn shm_receiver_terminated_while_waiting_removes_segment_and_semaphores() {
+fn shm_receiver_terminated_while_waiting_removes_its_segment() {
     let key = unique_key();
     let _cleanup = RemoveOnDrop(key);
     let mut receiver = program("shm_receiver");
@@ -469,11 +552,7 @@ fn shm_receiver_terminated_while_waiting_removes_segment_and_semaphores() {
     receiver.signal(Signal::SIGTERM);
     let out = receiver.finish(Duration::from_secs(5));
     out.assert_code(130);
-    assert!(
-        out.stderr.contains("segment and semaphores removed"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("segment removed"), "{}", out.stderr);
     assert_no_sysv_objects(key);
 }
 
