@@ -25,7 +25,8 @@ pub struct ShmArgs {
 }
 
 /// `--slot-size`, `--slots` and `--no-sync`. None of them goes with `--wire c`, whose segment
-/// is the C programs' one 1024-byte buffer (clap says so: a usage error, exit 2).
+/// is the textbook's `struct shared_use_st` (2052 bytes, a flag instead of semaphores; clap
+/// says so: a usage error, exit 2).
 #[derive(Debug, Clone, clap::Args)]
 pub struct SlotArgs {
     /// Bytes per slot, its 4-byte length included (the tutorial's buffer is 1024); with --ring, the largest encoded message a slot holds
