@@ -1,7 +1,8 @@
 //! `--wire c`: socket-client and socket-server talk to the tutorial's C programs (c/client.c,
 //! c/server.c: one line of text per message, `end` last, no replies) over TCP, in both
 //! directions; a silent client is never dropped in line mode, a line over the C buffer is;
-//! what the C protocol cannot carry is refused up front.
+//! what the C protocol cannot carry is refused up front. And the textbook's one-char exchange
+//! (`-c CHAR`, `--char`) between c/ and our ends (the textbook's own programs: textbook.rs).
 
 mod support;
 
@@ -287,4 +288,66 @@ fn ctrl_c_stops_a_line_server_waiting_for_a_silent_client() {
         "{}",
         done.stderr
     );
+}
+
+#[test]
+fn socket_client_char_does_the_one_char_exchange_with_the_c_server() {
+    let Some(c_server) = c_program("server") else {
+        return;
+    };
+    let (server, port) = start_c_server(&c_server);
+    let answered = run(
+        client_cmd(&["--wire", "c", "--char=a", "--port", &port.to_string()]),
+        b"",
+    );
+    answered.assert_code(0).assert_no_panic();
+    assert_eq!(answered.lines(), ["char from server = b"]);
+    // A one-char exchange is a one-char client's whole conversation: the C server stops.
+    let done = server.finish(WATCHDOG);
+    done.assert_code(0);
+    assert_eq!(done.lines(), ["char from client = a, sent back b"]);
+}
+
+#[test]
+fn the_c_client_does_the_one_char_exchange_with_a_rust_server() {
+    let Some(c_client_exe) = c_program("client") else {
+        return;
+    };
+    let (server, port) = start_server(&["--wire", "c", "--port", "0", "--clients", "1"]);
+    let mut client = c_client(&c_client_exe, port);
+    client.args(["-c", "A"]);
+    let answered = run(client, b"");
+    answered.assert_code(0);
+    assert_eq!(answered.lines(), ["char from server = B"]);
+    let done = server.finish(WATCHDOG);
+    done.assert_code(0).assert_no_panic();
+    let lines = done.lines();
+    assert_eq!(lines.len(), 3, "{}", done.stdout);
+    assert!(
+        lines[0].ends_with("] char from client = A, sent back B"),
+        "{}",
+        done.stdout
+    );
+    assert_eq!(
+        lines[2],
+        "summary: received=1 lost=0 duplicated=0 reordered=0 corrupt=0"
+    );
+}
+
+#[test]
+fn the_textbook_client_gets_its_answer_from_the_c_server() {
+    let (Some(c_server), Some(textbook_client)) =
+        (c_program("server"), ipc_testkit::textbook_program("client"))
+    else {
+        return;
+    };
+    let (server, port) = start_c_server(&c_server);
+    let mut client = ipc_testkit::remapped(&textbook_client, ipc_testkit::unique_key(), Some(port));
+    client.stdin(Stdio::null());
+    let answered = run(client, b"");
+    answered.assert_code(0);
+    assert_eq!(answered.lines(), ["char from server = B"]);
+    let done = server.finish(WATCHDOG);
+    done.assert_code(0);
+    assert_eq!(done.lines(), ["char from client = A, sent back B"]);
 }

@@ -516,6 +516,69 @@ fn socket_server_keeps_serving_after_a_client_breaks_off() {
 }
 
 #[test]
+fn socket_one_char_client_gets_char_plus_one_and_the_server_stops() {
+    // The textbook's exchange (client.c -c CHAR): one char out, char + 1 back, connection
+    // closed; a one-char client's whole conversation, so the server stops as after `end`.
+    let (server, port) = start_server();
+    let mut client = program("client");
+    client.args(["-P", &port, "-c", "A", "localhost"]);
+    let answered = run(client, b"");
+    answered.assert_code(0);
+    assert_eq!(answered.lines(), ["char from server = B"]);
+    let out = server.finish(WATCHDOG);
+    out.assert_code(0);
+    assert_eq!(out.lines(), ["char from client = A, sent back B"]);
+}
+
+#[test]
+fn socket_server_takes_crlf_lines_and_ends_on_end_crlf() {
+    use std::io::{Read, Write};
+    // As telnet or `nc -C` send them: the \r is not part of the text, and `end\r\n` ends.
+    let (server, port) = start_server();
+    let mut telnet = std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap_or(0)))
+        .expect("connect to the C server");
+    telnet.write_all(b"hi there\r\nend\r\n").expect("write");
+    let mut rest = Vec::new();
+    telnet
+        .read_to_end(&mut rest)
+        .expect("the server closes after end");
+    assert!(rest.is_empty(), "{rest:?}");
+    let out = server.finish(WATCHDOG);
+    out.assert_code(0);
+    assert_eq!(out.lines(), ["You wrote: hi there", "You wrote: end"]);
+}
+
+#[test]
+fn socket_one_char_client_without_an_answer_says_so() {
+    // A server that reads the char and closes without answering.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a listener");
+    let port = listener
+        .local_addr()
+        .expect("its address")
+        .port()
+        .to_string();
+    let closer = std::thread::spawn(move || {
+        use std::io::Read;
+        let (mut conn, _) = listener.accept().expect("accept");
+        let mut ch = [0u8; 1];
+        conn.read_exact(&mut ch).expect("the client's char");
+        drop(conn);
+    });
+    let mut client = program("client");
+    client.args(["-P", &port, "-c", "A", "localhost"]);
+    let out = run(client, b"");
+    closer.join().expect("the closer thread");
+    out.assert_code(1);
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("the server closed the connection without answering"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
 fn socket_client_without_a_server_says_to_start_it() {
     // Bind then drop a listener to find a port that nobody listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
