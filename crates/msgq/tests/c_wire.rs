@@ -1,6 +1,8 @@
-//! `--wire c`: msgq-sender and msgq-receiver talk to the tutorial's C programs
-//! (c/msgq_sender.c, c/msgq_receiver.c: `struct { long mtype; char text[512]; }`, the text
-//! and its NUL, `end` last), in both directions; and what the C layout cannot carry is refused.
+//! `--wire c`: msgq-sender and msgq-receiver talk to our fixed C programs (c/msgq_sender.c,
+//! c/msgq_receiver.c, on msg2.c/msg1.c's wire: `struct my_msg_st { long int my_msg_type; char
+//! some_text[512]; }` sent whole, the text with its newline and NUL, `end\n` last), in both
+//! directions; and what the C layout cannot carry is refused. The textbook's own programs
+//! and the examples are in textbook.rs.
 
 mod support;
 
@@ -110,7 +112,7 @@ fn what_the_c_layout_cannot_carry_is_refused_before_anything_is_sent() {
         ),
         (
             vec!["--wire", "c", "--key", &key, "--message", &long],
-            "char some_text[512]",
+            "some_text[MAX_TEXT] (512)",
         ),
     ] {
         let out = run(SENDER, &args);
@@ -119,5 +121,44 @@ fn what_the_c_layout_cannot_carry_is_refused_before_anything_is_sent() {
     }
     let out = run(SENDER, &["--wire", "c", "--posix", "--message", "x"]);
     out.assert_code(2);
+    assert_no_sysv_objects(raw);
+}
+
+#[test]
+fn a_text_starting_with_end_is_the_last_one_sent_as_in_msg2() {
+    let Some(c_receiver) = c_program("msgq_receiver") else {
+        return;
+    };
+    let raw = unique_key();
+    let key = hex(raw);
+    let mut cmd = Command::new(c_receiver);
+    cmd.args(["-k", &key]).stdin(Stdio::null());
+    let mut receiver = Running::start(cmd, None);
+    receiver.wait_for_stderr("waiting for messages on key", READY);
+    let sent = run(
+        SENDER,
+        &[
+            "--wire",
+            "c",
+            "--key",
+            &key,
+            "--message",
+            "hello",
+            "--message",
+            "endless",
+            "--message",
+            "never sent",
+        ],
+    );
+    sent.assert_code(0);
+    assert!(
+        sent.stderr.contains("nothing more is sent"),
+        "{}",
+        sent.stderr
+    );
+    let done = receiver.finish(WATCHDOG);
+    done.assert_code(0);
+    // The C receiver stops at "endless" (strncmp(text, "end", 3)); nothing is left behind it.
+    assert_eq!(done.lines(), ["You wrote: hello", "You wrote: endless"]);
     assert_no_sysv_objects(raw);
 }
