@@ -223,7 +223,7 @@ pub fn msgrcv(id: MsqId, buf: &mut MsgBuf, msgtyp: c_long, flags: c_int) -> Resu
 /// (msg2.c: `N = MAX_TEXT`, 512; msg1.c: `N = BUFSIZ`, 8192): a `struct msgbuf` whose text has
 /// a fixed size. `#[repr(C)]` lays it out as C does: the `long`, then the N text bytes right
 /// after it (a byte array needs no padding). The examples send and receive it with
-/// [`msgsnd_st`] and [`msgrcv_st`], as msg1.c and msg2.c pass `(void *)&some_data`.
+/// `textbook::msgsnd` and `textbook::msgrcv`, as msg1.c and msg2.c pass `(void *)&some_data`.
 #[repr(C)]
 #[derive(Debug, Clone)]
 pub struct MyMsgSt<const N: usize> {

@@ -21,7 +21,7 @@
 //! - the waiting calls are restarted after a signal handler installed with `SA_RESTART`, as
 //!   ctrlc's is (signal(7)), where System V's msgsnd/msgrcv fail with `EINTR`.
 //!
-//! This file is the guard (open or create, check, remove); [`transfer`] sends and receives,
+//! This file is the guard (open or create, check, remove); `transfer.rs` sends and receives,
 //! in waits bounded by [`WAIT_SLICE`] so that Ctrl-C still works.
 
 use std::fmt;
