@@ -50,10 +50,10 @@ impl QueueArgs {
 /// (`msgsnd(msgid, &some_data, sizeof some_data.some_text, 0)`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CTextSize {
-    /// msg2.c as printed: `char some_text[MAX_TEXT]`, `#define MAX_TEXT 512`
+    /// msg2.c as printed: some_text sized MAX_TEXT, which it defines as 512
     #[value(name = "512")]
     MaxText,
-    /// The common student variant: `char some_text[BUFSIZ]` (8192 with glibc)
+    /// the common student variant: some_text sized BUFSIZ (8192 with glibc)
     #[value(name = "8192")]
     Bufsiz,
 }

@@ -57,8 +57,8 @@ struct Args {
     nowait: bool,
     #[command(flatten)]
     wire: WireArg,
-    /// With --wire c: the C text buffer each message fills and sends whole: 512 (msg2.c's
-    /// MAX_TEXT, the default) or 8192 (the variant with char some_text[BUFSIZ])
+    /// With --wire c: the size of the C text buffer each message fills and sends whole:
+    /// 512 (msg2.c's MAX_TEXT, the default) or 8192 (the common variant sized BUFSIZ)
     #[arg(long, value_name = "BYTES", value_enum)]
     c_text_size: Option<CTextSize>,
 }
