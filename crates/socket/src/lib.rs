@@ -31,7 +31,11 @@
 //! And the other way round, to talk to the C programs themselves: with `--wire c` both ends
 //! speak c/server.c and c/client.c's protocol over TCP: lines of text, `end` last, no
 //! acknowledgements. The layout is `ipc_common::clayout::SOCKET` (`char line[4096]`), read and
-//! written by `ipc_common::lines`.
+//! written by `ipc_common::lines`. The server also does the textbook's one-char exchange
+//! ([`one_char`]: the client writes a char, the server answers char + 1 and closes), telling
+//! the two kinds of client apart by their first bytes; the client does it with `--char`. The
+//! textbook's server.c and client.c themselves, ported line by line, are the crate's examples
+//! (`cargo run -p ipc-socket --example server`, `--example client`).
 //!
 //! There is no `unsafe` in this crate: std's `std::net` and `std::os::unix::net` wrap every
 //! socket call we need, and `nix` gives us `poll` and `umask`.

@@ -14,7 +14,7 @@
 //!   socket-server --bind ::1               # IPv6 loopback
 //!   socket-server --unix /tmp/my_socket    # a Unix domain socket at that path
 //!   socket-server --udp                    # datagrams on UDP port 9734
-//!   socket-server --wire c                 # for c/build/client: lines of text, no replies
+//!   socket-server --wire c                 # for the C clients: lines, or the one-char exchange
 //! Other end: `socket-client` (`socket-client localhost`). Both at once: `make demo-socket`.
 //!
 //! Skeleton: parse, create the socket (`Listener` or `UdpServer`), announce, receive (every
@@ -25,10 +25,17 @@
 //! Exit 0 when every message arrived intact (and in order, except over UDP), 1 otherwise,
 //! 130 after Ctrl-C or SIGTERM.
 //!
-//! With `--wire c` it speaks c/server.c's protocol instead (TCP only): each line a client sends
-//! is one text, `end` is its End, nothing is sent back, and a client may stay silent for as
-//! long as it likes; a line over 4096 bytes (the C programs' `char line[4096]`) or a NUL byte
-//! gets that client dropped. The C client: `c/build/client -P PORT localhost`.
+//! With `--wire c` it speaks the C programs' protocols instead (TCP only), both on one port:
+//! - the textbook's one-char exchange (c/textbook/client.c, `c/build/client -c A`,
+//!   `socket-client --wire c --char`): a client whose first byte comes alone (nothing more
+//!   within 200 ms, see ipc_socket::one_char) gets that byte + 1 back and the connection
+//!   closed; stdout shows `[CLIENT] char from client = A, sent back B`, and the char counts as
+//!   the client's one message and its End;
+//! - c/server.c's lines: each line a client sends is one text (a trailing `\r\n` is read as
+//!   `\n`), a line starting with `end` is its End, nothing is sent back, and a client may stay
+//!   silent for as long as it likes; a line over 4096 bytes (the C programs'
+//!   `char line[4096]`) or a NUL byte gets that client dropped. The C client:
+//!   `c/build/client -P PORT localhost`.
 #![forbid(unsafe_code)]
 
 use std::path::PathBuf;
