@@ -1,0 +1,132 @@
+//! scripts/pair-with.sh, run as a student runs it on the textbook's programs: headless (no
+//! terminal), on this test's own key and port (the script's --key/--port move the program's
+//! 1234/9734 there through the LD_PRELOAD shim), ending with a verdict line.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ipc_testkit::{assert_no_sysv_objects, run, textbook_program, unique_key, Finished};
+
+/// The repository's root.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// target/debug, where `make build` put our programs (the test runs from target/debug/deps).
+fn bin_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test knows its path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target/debug/deps/TEST")
+        .to_path_buf()
+}
+
+/// Runs pair-with.sh on c/textbook/NAME.c with `args`, `input` on its standard input.
+fn pair_with(name: &str, args: &[&str], input: &[u8]) -> Option<Finished> {
+    textbook_program(name)?; // builds c/textbook (and the shim), or skips without cc
+    let mut cmd = Command::new(root().join("scripts/pair-with.sh"));
+    cmd.env("IPC_BIN", bin_dir())
+        .args(args)
+        .arg(root().join(format!("c/textbook/{name}.c")));
+    Some(run(cmd, input))
+}
+
+fn verdict(out: &Finished) -> &str {
+    out.stdout
+        .lines()
+        .last()
+        .unwrap_or_else(|| panic!("no output at all; stderr:\n{}", out.stderr))
+}
+
+#[test]
+fn the_textbook_sender_msg2_pairs_with_our_receiver_and_the_verdict_says_so() {
+    let key = unique_key();
+    let key_arg = format!("0x{:08x}", key as u32);
+    let Some(out) = pair_with("msg2", &["--key", &key_arg], b"hello\nworld\nend\n") else {
+        return;
+    };
+    let last = verdict(&out);
+    assert!(
+        last.starts_with("verdict: MATCH:") && last.contains("sent 2 texts"),
+        "{last}\n{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(
+        last.contains("512-byte messages with the newline"),
+        "{last}"
+    );
+    assert!(
+        out.stdout.contains("[ours] You wrote: world"),
+        "{}",
+        out.stdout
+    );
+    out.assert_code(0);
+    assert_no_sysv_objects(key);
+}
+
+#[test]
+fn the_textbook_receiver_msg1_pairs_with_our_sender() {
+    let key = unique_key();
+    let key_arg = format!("0x{:08x}", key as u32);
+    let Some(out) = pair_with("msg1", &["--key", &key_arg], b"one\ntwo\nthree\nend\n") else {
+        return;
+    };
+    let last = verdict(&out);
+    assert!(
+        last.starts_with("verdict: MATCH:") && last.contains("sent 3 texts"),
+        "{last}\n{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(
+        out.stdout.contains("[yours] You wrote: two"),
+        "{}",
+        out.stdout
+    );
+    out.assert_code(0);
+    assert_no_sysv_objects(key);
+}
+
+#[test]
+fn a_program_without_ipc_calls_is_named_as_such_and_exits_1() {
+    let dir = std::env::temp_dir().join(format!("pair-with-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let hello = dir.join("hello.c");
+    std::fs::write(
+        &hello,
+        "#include <stdio.h>\nint main(void) { puts(\"hello\"); return 0; }\n",
+    )
+    .expect("write");
+    let mut cmd = Command::new(root().join("scripts/pair-with.sh"));
+    cmd.env("IPC_BIN", bin_dir()).arg(&hello);
+    if textbook_program("msg1").is_none() {
+        return;
+    }
+    let out = run(cmd, b"");
+    let _ = std::fs::remove_dir_all(&dir);
+    out.assert_code(1);
+    assert!(
+        out.stderr.contains("pair-with: error: no IPC call found"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn the_textbook_producer_shm2_pairs_with_our_receiver() {
+    let key = unique_key();
+    let key_arg = format!("0x{:08x}", key as u32);
+    let Some(out) = pair_with("shm2", &["--key", &key_arg], b"first\nsecond\nend\n") else {
+        return;
+    };
+    let last = verdict(&out);
+    assert!(
+        last.starts_with("verdict: MATCH:") && last.contains("sent 2 texts"),
+        "{last}\n{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    out.assert_code(0);
+    assert_no_sysv_objects(key);
+}
