@@ -7,7 +7,7 @@
 
 use nix::libc::c_long;
 
-use ipc_common::clayout::is_c_end;
+use ipc_common::clayout::{self, is_c_end};
 use ipc_common::codec::Codec;
 use ipc_common::message::Body;
 use ipc_common::sender::Outbox;
@@ -84,6 +84,18 @@ impl Outbox for QueueOutbox {
     fn send(&mut self, msg: &Message) -> Result<()> {
         if self.c_ended {
             return Ok(());
+        }
+        if let (Codec::C(decoder), Body::Text(text)) = (&self.codec, &msg.body) {
+            // A stdin line too long for the C buffer (a --message is refused before we start).
+            let layout = decoder.layout();
+            if let Err(why) = layout.check_text(text) {
+                let hint = if layout.size < clayout::MSGQ_BUFSIZ.size {
+                    "shorten the line, or send the BUFSIZ variant (--c-text-size 8192) to a receiver with a BUFSIZ buffer, as msg1.c has"
+                } else {
+                    "shorten the line"
+                };
+                return Err(Error::new(format!("sending line {}", msg.seq), why).with_hint(hint));
+            }
         }
         self.codec.encode(msg, &mut self.record)?;
         let record = &self.record;

@@ -121,6 +121,26 @@ fn what_the_c_layout_cannot_carry_is_refused_before_anything_is_sent() {
     }
     let out = run(SENDER, &["--wire", "c", "--posix", "--message", "x"]);
     out.assert_code(2);
+    let out = run(
+        SENDER,
+        &["--c-text-size", "8192", "--key", &key, "--message", "x"],
+    );
+    out.assert_code(2);
+    assert!(out.stderr.contains("needs --wire c"), "{}", out.stderr);
+    // A stdin line too long for the buffer: an error naming it, and a hint; the queue the
+    // sender created for nothing is removed again.
+    let mut sender = Command::new(SENDER);
+    sender.args(["--wire", "c", "--key", &key]);
+    let out = ipc_testkit::run(sender, format!("{long}\n").as_bytes());
+    out.assert_code(1).assert_no_panic();
+    assert!(
+        out.stderr.contains("char some_text[MAX_TEXT] (512)")
+            && out.stderr.contains(
+                "hint: shorten the line, or send the BUFSIZ variant (--c-text-size 8192)"
+            ),
+        "{}",
+        out.stderr
+    );
     assert_no_sysv_objects(raw);
 }
 
