@@ -83,7 +83,7 @@ impl SharedMutex {
     pub fn initialise(key: Key, mode: Mode) -> Result<SharedMutex> {
         for _ in 0..10 {
             if let Some(set) = SemSet::create(key, NSEMS, mode)? {
-                set.initialise(&[1])?;
+                set_free(&set)?;
                 return Ok(SharedMutex {
                     set,
                     initialiser: true,
@@ -103,7 +103,7 @@ impl SharedMutex {
                      started with an argument, or sem-mutex --init)",
                 ));
             }
-            set.initialise(&[1])?;
+            set_free(&set)?;
             set.remove_when_done(true);
             return Ok(SharedMutex {
                 set,
@@ -120,7 +120,7 @@ impl SharedMutex {
     pub fn join(key: Key, mode: Mode) -> Result<SharedMutex> {
         for _ in 0..10 {
             if let Some(set) = SemSet::create(key, NSEMS, mode)? {
-                set.initialise(&[1])?;
+                set_free(&set)?;
                 return Ok(SharedMutex {
                     set,
                     initialiser: true,
@@ -184,6 +184,18 @@ impl SharedMutex {
             self.set.op(give, "giving the lock back (V)")?;
         }
     }
+}
+
+/// Initialises the set: the critical section is free (C: `semctl(id, 0, SETVAL, 1)`), then
+/// one `semop` that changes nothing (+1 then -1, atomically), so the kernel records a
+/// `sem_otime`: a second initialiser sees the set is in use. (+1 first: a copy waiting in its
+/// P may take the 1 the moment SETVAL gives it, and -1 first would then fail.)
+fn set_free(set: &SemSet) -> Result<()> {
+    set.set_value(MUTEX, 1)?;
+    set.op(
+        [Op::post(MUTEX), Op::wait(MUTEX).nowait()],
+        "marking the semaphore set as initialised",
+    )
 }
 
 /// Opens the set at `key` if there is one, checking it has exactly one semaphore (an older
