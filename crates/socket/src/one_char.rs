@@ -106,3 +106,31 @@ pub fn exchange(stream: &Stream, ch: u8, timeout: Duration) -> Result<u8> {
     }
     Ok(answer[0])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_answer_is_char_plus_one_wrapping_as_a_c_char() {
+        assert_eq!(answer(b'A'), b'B');
+        assert_eq!(answer(b'z'), b'{');
+        assert_eq!(answer(0xff), 0);
+    }
+
+    #[test]
+    fn chars_show_as_printf_would_where_printable() {
+        assert_eq!(show(b'B'), "B");
+        assert_eq!(show(b' '), " ");
+        assert_eq!(show(b'\n'), "\\n");
+        assert_eq!(show(0x80), "\\x80");
+    }
+
+    #[test]
+    fn the_char_counts_as_one_intact_message() {
+        let msg = as_message(b'A');
+        assert_eq!(msg.seq, 1);
+        assert!(msg.is_intact() && !msg.is_end());
+        assert!(matches!(msg.body, Body::Payload { ref bytes, .. } if bytes == b"A"));
+    }
+}
