@@ -1,14 +1,15 @@
 //! Message queues: the kernel keeps a list of messages that outlives both programs.
 //!
-//! The tutorial's sender.c puts each line into a System V message queue with key 1234, and
-//! receiver.c takes them out until `end`. What makes a queue different from a pipe or a FIFO:
+//! The textbook's msg2.c puts each line into a System V message queue with key 1234, and
+//! msg1.c takes them out until `end` (examples/msg2.rs and examples/msg1.rs port them line by
+//! line). What makes a queue different from a pipe or a FIFO:
 //! it keeps message boundaries (one `msgsnd` is one `msgrcv`), each message has a **type** a
 //! receiver can select by, and the queue **persists**: a sender can put 100 messages in and
 //! exit, and a receiver started an hour later still gets all of them.
 //!
 //! The kernel object's life, with the C calls beside the Rust:
 //!
-//! | step | C (sender.c / receiver.c) | Rust (this crate) |
+//! | step | C (msg2.c / msg1.c) | Rust (this crate) |
 //! |---|---|---|
 //! | create or find | `msgid = msgget((key_t)1234, 0666 \| IPC_CREAT);` | [`MsgQueue::open_or_create`] (mode 0600 unless `--mode`) |
 //! | send | `msgsnd(msgid, &some_data, MAX_TEXT, 0);` | [`QueueOutbox`] encodes one `Message` per kernel message, [`MsgQueue::send`] sends it |

@@ -1,10 +1,10 @@
 //! [`MsgQueue`]: one System V message queue, owned by one guard.
 //!
-//! The life of the queue, as the tutorial's sender.c and receiver.c live it:
+//! The life of the queue, as the textbook's msg2.c and msg1.c live it:
 //!
 //! | step | C | Rust |
 //! |---|---|---|
-//! | find or create | `msgget((key_t)1234, 0666 \| IPC_CREAT)` | [`MsgQueue::open_or_create`] (0600 unless `--mode`) |
+//! | find or create | `msgget((key_t)1234, 0666 \| IPC_CREAT)` | [`MsgQueue::open_or_create`] (0600 unless `--mode`; [`MsgQueue::open_or_create_with`] and [`ModeRule::OrTextbook`] also take a queue of ours the textbook made 0666) |
 //! | find only | `msgget(1234, 0)` | [`MsgQueue::open_existing`] |
 //! | send | `msgsnd(id, &buf, len, 0)` | [`MsgQueue::send`] |
 //! | receive | `msgrcv(id, &buf, BUFSIZ, type, 0)` | [`MsgQueue::receive`] |

@@ -1,10 +1,15 @@
 //! msgq-receiver: takes messages out of a message queue, prints them, and removes the queue.
 //!
-//! The tutorial's message-queue receiver.c: `msgget((key_t)1234, 0666 | IPC_CREAT)`, then
+//! The textbook's message-queue receiver msg1.c: `msgget((key_t)1234, 0666 | IPC_CREAT)`, then
 //! `msgrcv(msgid, &some_data, BUFSIZ, msg_to_receive, 0)` in a loop printing `You wrote: %s`
 //! until `end`, then `msgctl(msgid, IPC_RMID, 0)`. Ours prints the same lines, then the
 //! `summary:` line, and removes the queue only if it is empty: a queue that still holds
 //! messages (say, of a type we did not ask for) is kept, and we say how many and how to drain it.
+//!
+//! With `--wire c` it takes what msg2.c sends: msgrcv into msgmax bytes (msg2's 512-byte
+//! buffer, the 8192-byte BUFSIZ variant, anything up to msgmax), the text up to its NUL printed
+//! without its newline (`\n` or `\r\n`), C's end rule `strncmp(text, "end", 3) == 0`; and it
+//! uses a queue of ours that msg2.c created with mode 0666, with a warning.
 //!
 //! `--type T` has msgrcv's meaning (System V only):
 //!   0    the first message, whatever its type (the default);
@@ -19,7 +24,7 @@
 //!   msgq-receiver --type -3                     # priority order over types 1..3
 //!   msgq-receiver --nowait                      # drain everything there and exit (IPC_NOWAIT)
 //!   msgq-receiver --posix --name /ipc-pairs     # POSIX: mq_receive, mq_unlink
-//!   msgq-receiver --wire c                      # from c/build/msgq_sender: text + NUL
+//!   msgq-receiver --wire c                      # from msg2.c (c/textbook) or c/build/msgq_sender
 //!
 //! Other end: `msgq-sender` (started before or after us). Both at once: `make demo-msgq`.
 #![forbid(unsafe_code)]
