@@ -29,10 +29,12 @@ fn main() {
     };
     while running {
         print!("Enter some text: ");
-        let _ = io::stdout().flush(); // C's stdio flushes stdout before reading a terminal
-                                      // C: fgets(buffer, BUFSIZ, stdin). read_line keeps the newline, as fgets does, so the
-                                      // receiver's printf("You wrote: %s") ends the line. Rust: at the end of input (0
-                                      // bytes) we stop; the C ignores fgets' NULL and sends the last line for ever.
+        // Rust: flush by hand; C's stdio flushes stdout before it reads a terminal.
+        let _ = io::stdout().flush();
+        // C: fgets(buffer, BUFSIZ, stdin). read_line keeps the newline, as fgets does, so the
+        // receiver's printf("You wrote: %s") ends the line. Rust: at the end of input (0
+        // bytes) or a read error (a line that is not UTF-8, say) we stop; the C ignores
+        // fgets' NULL and sends the last line for ever.
         buffer.clear();
         match io::stdin().read_line(&mut buffer) {
             Ok(0) | Err(_) => break,
