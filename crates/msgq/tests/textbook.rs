@@ -28,6 +28,24 @@ const MSG1_PRINTS: &str = "You wrote: hello\nYou wrote: world\nYou wrote: end\n"
 /// The line the `--wire c` ends print when they use a queue the textbook made.
 const WORLD_OPEN_WARNING: &str = "has the textbook's mode 0666";
 
+/// Removes the test's queue (`ipcrm -Q`) if a failed test left it; a passing test has already
+/// checked that nothing is left.
+struct Cleanup(i32);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            ipcrm_key(self.0);
+        }
+    }
+}
+
+/// A key of this test's own, and its cleanup guard.
+fn own_key() -> (i32, Cleanup) {
+    let key = unique_key();
+    (key, Cleanup(key))
+}
+
 /// A textbook program (msg1, msg2) or an example, on `key`, with no input.
 fn on_key(program: &Path, key: i32) -> Command {
     let mut cmd = remapped(program, key, None);
@@ -76,7 +94,7 @@ fn assert_got_hello_world(done: &Finished) {
 #[test]
 fn textbook_msg2_first_then_msgq_receiver_wire_c() {
     let Some((_, msg2)) = textbook() else { return };
-    let raw = unique_key();
+    let (raw, _cleanup) = own_key();
     run_on_key(&msg2, raw, INPUT).assert_code(0);
     // msg2.c: 0666, three messages of the whole MAX_TEXT (512) bytes, "end\n" the last.
     assert_eq!(queue_state(raw), (0o666, 3, 3 * 512));
@@ -95,7 +113,7 @@ fn textbook_msg2_first_then_msgq_receiver_wire_c() {
 #[test]
 fn msgq_receiver_wire_c_first_then_textbook_msg2() {
     let Some((_, msg2)) = textbook() else { return };
-    let raw = unique_key();
+    let (raw, _cleanup) = own_key();
     let receiver = start_receiver(&["--wire", "c", "--key", &hex(raw)]);
     // msg2's msgget(1234, 0666 | IPC_CREAT) opens our 0600 queue: same user.
     run_on_key(&msg2, raw, INPUT).assert_code(0);
@@ -108,7 +126,7 @@ fn msgq_receiver_wire_c_first_then_textbook_msg2() {
 #[test]
 fn our_own_wire_still_refuses_the_textbooks_world_open_queue() {
     let Some((_, msg2)) = textbook() else { return };
-    let raw = unique_key();
+    let (raw, _cleanup) = own_key();
     let key = hex(raw);
     run_on_key(&msg2, raw, INPUT).assert_code(0);
     let refused = run(RECEIVER, &["--key", &key]);
@@ -131,7 +149,7 @@ fn our_own_wire_still_refuses_the_textbooks_world_open_queue() {
 #[test]
 fn a_wire_c_receiver_stops_on_end_crlf_and_prints_no_carriage_return() {
     let Some((_, msg2)) = textbook() else { return };
-    let raw = unique_key();
+    let (raw, _cleanup) = own_key();
     let receiver = start_receiver(&["--wire", "c", "--key", &hex(raw)]);
     // Input saved by a Windows editor: msg2 sends "hello\r\n", then "end\r\n" and stops.
     run_on_key(&msg2, raw, b"hello\r\nend\r\nnever sent\r\n").assert_code(0);
@@ -147,7 +165,7 @@ fn a_wire_c_receiver_stops_on_end_crlf_and_prints_no_carriage_return() {
 #[test]
 fn msgq_sender_wire_c_to_textbook_msg1() {
     let Some((msg1, _)) = textbook() else { return };
-    let raw = unique_key();
+    let (raw, _cleanup) = own_key();
     let sender = cmd(SENDER, &["--wire", "c", "--key", &hex(raw)]);
     // The end of input sends "end\n", as a typed `end` would.
     let sent = ipc_testkit::run(sender, b"hello\nworld\n");
@@ -163,7 +181,7 @@ fn msgq_sender_wire_c_to_textbook_msg1() {
 #[test]
 fn textbook_msg1_started_first_gets_msgq_sender_texts() {
     let Some((msg1, _)) = textbook() else { return };
-    let raw = unique_key();
+    let (raw, _cleanup) = own_key();
     // Whichever creates the queue (msg1 with 0666, or the sender with 0600), the other uses it:
     // the sender accepts msg1's 0666 queue under --wire c.
     let receiver = Running::start(on_key(&msg1, raw), None);
@@ -189,7 +207,7 @@ fn textbook_msg1_started_first_gets_msgq_sender_texts() {
 
 #[test]
 fn the_bufsiz_variant_arrives_whole_at_msgq_receiver_and_at_msg1() {
-    let raw = unique_key();
+    let (raw, _cleanup) = own_key();
     let key = hex(raw);
     // 600 bytes do not fit msg2's 512-byte buffer, but fit the BUFSIZ (8192) one.
     let long = "x".repeat(600);
@@ -230,7 +248,7 @@ fn the_bufsiz_variant_arrives_whole_at_msgq_receiver_and_at_msg1() {
 
     // msg1 receives into BUFSIZ bytes: it takes them whole too.
     let Some((msg1, _)) = textbook() else { return };
-    let raw = unique_key();
+    let (raw, _cleanup) = own_key();
     let key = hex(raw);
     let receiver = Running::start(on_key(&msg1, raw), None);
     let args = [
@@ -260,7 +278,7 @@ fn example_msg2_to_textbook_msg1_and_textbook_msg2_to_example_msg1() {
         (msg2.clone(), example("msg1")),
         (example("msg2"), example("msg1")),
     ] {
-        let raw = unique_key();
+        let (raw, _cleanup) = own_key();
         let sent = run_on_key(&sender, raw, INPUT);
         sent.assert_code(0);
         // The same wire as msg2.c: mode 0666, 512 bytes a message.
@@ -274,13 +292,13 @@ fn example_msg2_to_textbook_msg1_and_textbook_msg2_to_example_msg1() {
 
 #[test]
 fn example_msg2_to_msgq_receiver_and_msgq_sender_to_example_msg1() {
-    let raw = unique_key();
+    let (raw, _cleanup) = own_key();
     let receiver = start_receiver(&["--wire", "c", "--key", &hex(raw)]);
     run_on_key(&example("msg2"), raw, INPUT).assert_code(0);
     assert_got_hello_world(&receiver.finish(WATCHDOG));
     assert_no_sysv_objects(raw);
 
-    let raw = unique_key();
+    let (raw, _cleanup) = own_key();
     let sent = run(
         SENDER,
         &[
@@ -304,7 +322,7 @@ fn example_msg2_to_msgq_receiver_and_msgq_sender_to_example_msg1() {
 #[test]
 fn example_msg2_stops_at_the_end_of_input() {
     // msg2.c would send its last line again for ever; the port stops.
-    let raw = unique_key();
+    let (raw, _cleanup) = own_key();
     let sent = run_on_key(&example("msg2"), raw, b"only line\n");
     sent.assert_code(0);
     assert_eq!(queue_state(raw), (0o666, 1, 512));
@@ -325,7 +343,7 @@ fn our_c_pair_speaks_the_textbook_wire_both_ways() {
         return;
     };
     // c/msgq_sender.c -> msg1.c
-    let raw = unique_key();
+    let (raw, _cleanup) = own_key();
     let mut sender = Command::new(&c_sender);
     sender.args(["-k", &hex(raw)]);
     ipc_testkit::run(sender, INPUT).assert_code(0);
@@ -336,7 +354,7 @@ fn our_c_pair_speaks_the_textbook_wire_both_ways() {
     assert_no_sysv_objects(raw);
 
     // msg2.c -> c/msgq_receiver.c, which stops on "endless" as msg2 does (strncmp)
-    let raw = unique_key();
+    let (raw, _cleanup) = own_key();
     run_on_key(&msg2, raw, b"hello\nendless\nnever sent\n").assert_code(0);
     let mut receiver = Command::new(&c_receiver);
     receiver.args(["-k", &hex(raw)]);
