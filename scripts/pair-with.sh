@@ -149,7 +149,7 @@ case $mech/$end in
   sem/copy) OURS=(sem-mutex --key "$run_key"); YOURS+=(1) ;;
   fifo/writer) OURS=(fifo-receiver --wire c --path "$c_path"); feeds=yours ;;
   fifo/reader) OURS=(fifo-sender --wire c --path "$c_path"); feeds=ours ;;
-  socket/client) OURS=(socket-server --wire c --port "$run_port"); ((one_char)) || feeds=yours ;;
+  socket/client) OURS=(socket-server --wire c --clients 1 --port "$run_port"); ((one_char)) || feeds=yours ;;
   socket/server)
     if ((one_char)); then OURS=(socket-client --wire c --char A --port "$run_port" 127.0.0.1)
     else OURS=(socket-client --wire c --port "$run_port" 127.0.0.1); feeds=ours; fi ;;

@@ -130,3 +130,32 @@ fn the_textbook_producer_shm2_pairs_with_our_receiver() {
     out.assert_code(0);
     assert_no_sysv_objects(key);
 }
+
+/// A TCP port nobody listens on now: the kernel's choice for port 0, released at once.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+#[test]
+fn the_textbook_one_char_client_and_server_pair_with_ours() {
+    for (name, says) in [
+        ("client", "your client printed: char from server = B"),
+        ("server", "your server answered: char from server = B"),
+    ] {
+        let port = free_port().to_string();
+        let Some(out) = pair_with(name, &["--port", &port], b"") else {
+            return;
+        };
+        let last = verdict(&out);
+        assert!(
+            last.starts_with("verdict: MATCH:") && last.contains(says),
+            "{name}: {last}\n{}\n{}",
+            out.stdout,
+            out.stderr
+        );
+        out.assert_code(0);
+    }
+}
