@@ -453,6 +453,89 @@ fn sem_mutex_without_the_first_copy_says_to_start_it() {
     assert_no_sysv_objects(key);
 }
 
+/// c/sem_mutex (ours) and c/textbook/build/sem1 (the textbook's, as printed, moved to `key`
+/// by the shim) side by side on one shared stdout (a file both append to, as both would
+/// print to one terminal). `ours_first`: sem_mutex -i initialises and sem1 (no argument)
+/// joins; else sem1 with an argument initialises and sem_mutex joins. Checks the pairs never
+/// interleave, 10 of each, both exit 0, and nothing is left.
+fn sem_mutex_beside_textbook_sem1(ours_first: bool) {
+    let Some(sem1) = ipc_testkit::textbook_program("sem1") else {
+        return;
+    };
+    let key = unique_key();
+    let _cleanup = RemoveOnDrop(key);
+    let log = unique_path("csem1-log");
+    std::fs::write(&log, b"").expect("create the shared log");
+    let appending = |program: &Path, args: &[&str], shim: bool| {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg("exec \"$0\" \"$@\" >> \"$SEM_LOG\"")
+            .arg(program)
+            .args(args)
+            .env("SEM_LOG", &log);
+        if shim {
+            let from = ipc_testkit::remapped(program, key, None);
+            for (name, value) in from.get_envs() {
+                if let Some(value) = value {
+                    cmd.env(name, value);
+                }
+            }
+        }
+        start(cmd)
+    };
+    let _ = program("sem_mutex"); // built
+    let ours = c_dir().join("build/sem_mutex");
+    let (first, second) = if ours_first {
+        let mut first = appending(&ours, &["-i", "-k", &key_arg(key), "-d", "400"], false);
+        first.wait_for_stderr("semaphore set created", READY);
+        (first, appending(&sem1, &[], true))
+    } else {
+        let first = appending(&sem1, &["1"], true);
+        let deadline = std::time::Instant::now() + READY;
+        while !sysv_key_exists("sem", key) {
+            assert!(std::time::Instant::now() < deadline, "sem1 made no set");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        (
+            first,
+            appending(&ours, &["-k", &key_arg(key), "-d", "400"], false),
+        )
+    };
+    // sem1 sleeps as printed: 2 s, up to 3 s a round, 10 s before removing.
+    let second = second.finish(Duration::from_secs(150));
+    let first = first.finish(Duration::from_secs(150));
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    first.assert_code(0);
+    second.assert_code(0);
+    let marks: Vec<char> = text.chars().filter(|c| *c == 'X' || *c == 'O').collect();
+    assert_eq!(marks.iter().filter(|c| **c == 'X').count(), 20, "{text}");
+    assert_eq!(marks.iter().filter(|c| **c == 'O').count(), 20, "{text}");
+    for pair in marks.chunks(2) {
+        assert_eq!(
+            pair[0], pair[1],
+            "a copy entered while the other was inside:\n{text}"
+        );
+    }
+    assert_eq!(text.matches(" - finished").count(), 2, "{text}");
+    for stderr in [&first.stderr, &second.stderr] {
+        assert!(!stderr.contains("failed"), "{stderr}");
+        assert!(!stderr.contains("Failed"), "{stderr}");
+    }
+    assert_no_sysv_objects(key);
+    assert_gone(&log);
+}
+
+#[test]
+fn sem_mutex_initialises_and_the_textbook_sem1_joins() {
+    sem_mutex_beside_textbook_sem1(true);
+}
+
+#[test]
+fn the_textbook_sem1_initialises_and_sem_mutex_joins() {
+    sem_mutex_beside_textbook_sem1(false);
+}
+
 /// Starts the server on a port the kernel chooses and returns it with that port.
 fn start_server() -> (Running, String) {
     let mut server = program("server");
