@@ -2,8 +2,9 @@
 //! ch. 13-15, in c/textbook/), as data, with one encoder and one decoder for every mechanism.
 //!
 //! The C programs send bare texts read with `fgets`, so each text keeps its newline: in a
-//! fixed buffer (`char some_text[512]` in a queue message, `char some_text[2048]` in the
-//! segment) ended by a NUL, or as a line on a stream. They have no sender pid, no sequence
+//! fixed buffer (`char some_text[512]` in a queue message) ended by a NUL, or as a line on a
+//! stream. (The shared memory segment's `struct shared_use_st` is crates/shm's own: its flag
+//! protocol is more than a text layout.) They have no sender pid, no sequence
 //! number and no generated payloads, and they stop at any text that starts with `end`
 //! (`strncmp(text, "end", 3) == 0`). So:
 //! - a Rust end that talks to a C end sends texts only, each with its newline, short enough
@@ -90,15 +91,6 @@ pub const FIFO: CLayout = CLayout {
 pub const SOCKET: CLayout = CLayout {
     programs: "c/client.c and c/server.c",
     ..FIFO
-};
-
-/// The shared memory programs: one NUL-terminated text at the start of a 1024-byte segment.
-pub const SHM: CLayout = CLayout {
-    programs: "c/shm_sender.c and c/shm_receiver.c",
-    declaration: "char some_text[1024]",
-    size: 1024,
-    terminator: Terminator::Nul,
-    whole_buffer: false,
 };
 
 impl CLayout {
@@ -283,7 +275,12 @@ mod tests {
             .encode(&Message::end(7, 2), &mut record)
             .expect("fits");
         assert_eq!(record, b"end\n");
-        SHM.encode(&Message::text(7, 3, "hi"), &mut record)
+        const UNPADDED: CLayout = CLayout {
+            whole_buffer: false,
+            ..MSGQ
+        };
+        UNPADDED
+            .encode(&Message::text(7, 3, "hi"), &mut record)
             .expect("fits");
         assert_eq!(record, b"hi\n\0");
         assert!(MSGQ
