@@ -335,7 +335,8 @@ impl SemSet {
         self.owner
     }
 
-    /// Decides whether dropping this guard removes the set (e.g. the last user out takes it).
+    /// Decides whether dropping this guard removes the set (e.g. an initialiser that took over
+    /// a set made by another copy).
     pub fn remove_when_done(&mut self, owner: bool) {
         self.owner = owner;
     }

@@ -18,9 +18,9 @@
 //! for the lock for `--linger-ms` (3 s) while it held it: see src/mutex.rs.
 //!
 //! Usage:
-//!   sem-mutex --init & sem-mutex                 # two at once, in one terminal: X and O
+//!   sem-mutex & sem-mutex                        # two at once, in one terminal: X and O
 //!   sem-mutex --init & ./c/textbook/build/sem1   # ours initialises, the textbook's joins
-//!   ./c/textbook/build/sem1 1 & sem-mutex        # the textbook's initialises, ours joins
+//!   ./c/textbook/build/sem1 1   # first (Terminal 1), then `sem-mutex` (Terminal 2): ours joins
 //!   sem-mutex [--init] [--key K] [--char C] [--rounds N] [--hold-ms MS] [--pause-ms MS]
 //!             [--linger-ms MS]
 //!   sem-mutex --no-lock --char X & sem-mutex --no-lock --char O   # the experiment
@@ -55,8 +55,8 @@ and holds it; when no process has waited for it (GETNCNT 0) for --linger-ms, it 
 (never in the middle of somebody's critical section). When somebody waits, it lets them in and \
 tries again. sem1 pauses at most 1 s outside the critical section; copies of sem-mutex that \
 join must pause (--pause-ms) less than the initialiser's --linger-ms.\n\
-With the textbook: `sem1 1 & sem-mutex` (sem1 initialises, removes after its sleep(10)), or \
-`sem-mutex --init & sem1`."
+With the textbook: `sem-mutex --init & sem1`, or `sem1 1` first and then `sem-mutex` (sem1 \
+initialises, and removes the set after its sleep(10))."
 )]
 struct Args {
     #[command(flatten)]
