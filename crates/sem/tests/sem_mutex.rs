@@ -217,3 +217,64 @@ fn a_set_of_another_size_is_refused_by_name() {
     receiver.finish(WATCHDOG);
     assert_no_sysv_objects(key);
 }
+
+#[test]
+fn the_initialiser_waits_for_a_copy_that_pauses_outside_and_then_removes_the_set() {
+    let key = unique_key();
+    let out = unique_path("mutex");
+    let _cleanup = Cleanup(out.clone());
+    // The initialiser has nothing to do itself: it goes straight to its removal rule, holding
+    // the lock, with a linger time of 1.5 s.
+    let mut init = mutex(
+        key,
+        &out,
+        &["--init", "--rounds", "0", "--linger-ms", "1500"],
+    );
+    init.wait_for_stderr("initialised semaphore set", WATCHDOG);
+    // O pauses 0.8 s outside between rounds, as sem1 pauses up to 1 s: each pause is shorter
+    // than the linger time, so the set must outlive all five rounds.
+    let o = mutex(
+        key,
+        &out,
+        &["--rounds", "5", "--hold-ms", "1", "--pause-ms", "800"],
+    );
+    let o = o.finish(WATCHDOG);
+    o.assert_code(0).assert_no_panic();
+    assert_eq!(printed(&out), "OOOOOOOOOO", "{}", o.stderr);
+    let init = init.finish(WATCHDOG);
+    init.assert_code(0).assert_no_panic();
+    assert!(
+        init.stderr.contains("semaphore set removed"),
+        "{}",
+        init.stderr
+    );
+    assert_no_sysv_objects(key);
+}
+
+#[test]
+fn ctrl_c_on_the_lingering_initialiser_removes_its_set() {
+    let key = unique_key();
+    let out = unique_path("mutex");
+    let _cleanup = Cleanup(out.clone());
+    let mut init = mutex(
+        key,
+        &out,
+        &[
+            "--init",
+            "--rounds",
+            "1",
+            "--hold-ms",
+            "1",
+            "--linger-ms",
+            "600000",
+        ],
+    );
+    init.wait_for_stderr("removing the semaphore set once", WATCHDOG);
+    assert!(sysv_key_exists("sem", key));
+    init.signal(Signal::SIGINT);
+    init.finish(Duration::from_secs(5))
+        .assert_code(130)
+        .assert_no_panic();
+    assert_eq!(printed(&out), "XX");
+    assert_no_sysv_objects(key);
+}
