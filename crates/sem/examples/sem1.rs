@@ -1,8 +1,6 @@
-//! sem1.c (Beginning Linux Programming, ch. 14), line by line: two copies take turns in a
-//! critical section guarded by one System V semaphore. Run `cargo run -p ipc-sem --example
-//! sem1 -- x` (the copy with an argument initialises the semaphore, prints X and removes it at
-//! the end), then `cargo run -p ipc-sem --example sem1` (prints O), c/textbook/build/sem1 or
-//! sem-mutex in another terminal.
+//! sem1.c (Beginning Linux Programming, ch. 14) line by line: copies take turns in a critical
+//! section guarded by one semaphore. `cargo run -p ipc-sem --example sem1 -- x` initialises it
+//! (X, removes it at the end); without an argument (O), or c/textbook/build/sem1, it joins.
 
 use std::io::Write;
 use std::process::exit;
