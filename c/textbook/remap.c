@@ -1,19 +1,24 @@
 /*
  * remap.c - not a textbook program: the tests' LD_PRELOAD shim.
  *
- * The textbook's programs hard-code their kernel names: System V key 1234 and TCP port 9734.
- * Tests run in parallel, so each needs its own. Rather than edit the programs (they are kept
- * exactly as printed), the tests start them with
+ * The textbook's programs hard-code their kernel names: System V key 1234, TCP port 9734 and
+ * the FIFO path /tmp/my_fifo. Tests run in parallel, so each needs its own. Rather than edit
+ * the programs (they are kept exactly as printed), the tests start them with
  *
  *     LD_PRELOAD=c/textbook/build/libremap.so IPC_PAIRS_KEY=0x5... IPC_PAIRS_PORT=40123 ./build/msg1
+ *     LD_PRELOAD=c/textbook/build/libremap.so IPC_PAIRS_FIFO=/tmp/ipt-... ./build/fifo_reader
  *
- * and this library, loaded first, replaces key 1234 in msgget/semget/shmget and port 9734 in
- * bind/connect with the test's own before calling the real function (dlsym(RTLD_NEXT)).
- * Every other key and port, and every call when the variables are unset, passes unchanged.
+ * and this library, loaded first, replaces key 1234 in msgget/semget/shmget, port 9734 in
+ * bind/connect, and the path "/tmp/my_fifo" in mkfifo/open/open64/access/unlink with the
+ * test's own before calling the real function (dlsym(RTLD_NEXT)). Every other key, port and
+ * path, and every call when the variables are unset, passes unchanged.
  * The same works for the Rust examples, whose nix calls go through the same libc functions.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <sys/ipc.h>
@@ -21,6 +26,8 @@
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static key_t remap_key(key_t key)
 {
@@ -75,4 +82,57 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
         (int (*)(int, const struct sockaddr *, socklen_t))dlsym(RTLD_NEXT, "connect");
     struct sockaddr_in copy;
     return real(fd, remap_port(addr, len, &copy), len);
+}
+
+/* The test's FIFO path in place of the tutorial's "/tmp/my_fifo"; other paths unchanged. */
+static const char *remap_path(const char *path)
+{
+    const char *to = getenv("IPC_PAIRS_FIFO");
+    return (to != NULL && path != NULL && strcmp(path, "/tmp/my_fifo") == 0) ? to : path;
+}
+
+int mkfifo(const char *path, mode_t mode)
+{
+    int (*real)(const char *, mode_t) = (int (*)(const char *, mode_t))dlsym(RTLD_NEXT, "mkfifo");
+    return real(remap_path(path), mode);
+}
+
+int access(const char *path, int how)
+{
+    int (*real)(const char *, int) = (int (*)(const char *, int))dlsym(RTLD_NEXT, "access");
+    return real(remap_path(path), how);
+}
+
+int unlink(const char *path)
+{
+    int (*real)(const char *) = (int (*)(const char *))dlsym(RTLD_NEXT, "unlink");
+    return real(remap_path(path));
+}
+
+/* open's third argument exists only with O_CREAT or O_TMPFILE; passing it always is harmless
+ * (the kernel ignores it otherwise), but it must be read only when it was given. */
+static mode_t open_mode(int flags, va_list args)
+{
+    return (flags & (O_CREAT | O_TMPFILE)) ? (mode_t)va_arg(args, int) : 0;
+}
+
+int open(const char *path, int flags, ...)
+{
+    int (*real)(const char *, int, ...) = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
+    va_list args;
+    va_start(args, flags);
+    mode_t mode = open_mode(flags, args);
+    va_end(args);
+    return real(remap_path(path), flags, mode);
+}
+
+int open64(const char *path, int flags, ...)
+{
+    int (*real)(const char *, int, ...) =
+        (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open64");
+    va_list args;
+    va_start(args, flags);
+    mode_t mode = open_mode(flags, args);
+    va_end(args);
+    return real(remap_path(path), flags, mode);
 }

@@ -6,6 +6,9 @@
 //! c/textbook/remap.c, which moves exactly those two to the test's own values inside
 //! msgget/semget/shmget and bind/connect, so that tests run in parallel without editing a
 //! line of the programs.
+//!
+//! The tutorial's FIFO programs hard-code the path /tmp/my_fifo: [`remapped_fifo`] moves it to
+//! the test's own path the same way, inside mkfifo/open/access/unlink.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -74,5 +77,14 @@ pub fn remapped(program: &Path, key: i32, port: Option<u16>) -> Command {
     if let Some(port) = port {
         cmd.env("IPC_PAIRS_PORT", port.to_string());
     }
+    cmd
+}
+
+/// `program` (a textbook C program or a Rust example) with the FIFO path `/tmp/my_fifo` moved
+/// to `fifo` by the same shim, in mkfifo/open/access/unlink (`IPC_PAIRS_FIFO`).
+pub fn remapped_fifo(program: &Path, fifo: &Path) -> Command {
+    let shim = textbook_program("libremap.so").expect("a C compiler builds the shim");
+    let mut cmd = Command::new(program);
+    cmd.env("LD_PRELOAD", shim).env("IPC_PAIRS_FIFO", fifo);
     cmd
 }
