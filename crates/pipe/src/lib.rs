@@ -51,6 +51,12 @@ pub fn create() -> Result<(OwnedFd, OwnedFd)> {
     result.context("creating a pipe")
 }
 
+/// C: `pipe(fds)`, under its C name, for the line-by-line port of the tutorial's pipe.c
+/// (examples/pipe.rs): the same as [`create`].
+pub fn pipe() -> Result<(OwnedFd, OwnedFd)> {
+    create()
+}
+
 /// The write end of a pipe, as `pipe-sender` writes framed messages into it.
 pub type PipeWriter<F> = FrameWriter<TracedFd<F>>;
 
