@@ -312,15 +312,29 @@ fn a_queue_no_process_has_used_is_only_removed_with_unused() {
 fn a_segment_and_semaphores_are_kept_while_attached_and_removed_once_their_owner_is_killed() {
     let key = unique_key();
     let _cleanup = RemoveOnDrop(vec![key]);
+    // The segment: c/shm_receiver attaches it and polls its flag.
     let mut receiver = c_program("shm_receiver");
     receiver.args(["-k", &hex(key)]).stdin(Stdio::null());
     let mut receiver = Running::start(receiver, None);
     receiver.wait_for_stderr("waiting for text", READY);
+    // The semaphore set (same key, another kind): c/sem_mutex -i taking its turns, for longer
+    // than the test lasts; its semops record its pid.
+    let mut first_copy = c_program("sem_mutex");
+    first_copy
+        .args(["-i", "-r", "100000", "-k", &hex(key)])
+        .stdin(Stdio::null());
+    let mut first_copy = Running::start(first_copy, None);
+    first_copy.wait_for_stderr("semaphore set created", READY);
     let pid = receiver.pid().as_raw();
+    // Its first semop comes just after that line: wait until the kernel records it.
+    wait_until("the copy has made its first semop", || {
+        let report = doctor(&["--key", &hex(key)]);
+        entry(&report, "1 semaphore(s)").contains("status: in use")
+    });
 
     let busy = doctor(&["--key", &hex(key), "--clean"]);
     busy.assert_code(0);
-    let segment = entry(&busy, "1024 bytes, 1 attached");
+    let segment = entry(&busy, "2052 bytes, 1 attached");
     assert!(
         segment.contains(&format!("creator {pid} (alive)")),
         "{segment}"
@@ -329,13 +343,14 @@ fn a_segment_and_semaphores_are_kept_while_attached_and_removed_once_their_owner
         segment.contains("in use (1 process(es) attached)"),
         "{segment}"
     );
-    // Blocked in semop, or about to be: either way its pid is recorded and alive.
-    let set = entry(&busy, "2 semaphore(s)");
+    let set = entry(&busy, "1 semaphore(s)");
     assert!(set.contains("status: in use"), "{set}");
     assert!(busy.stdout.contains("clean: removed 0 object(s)"));
 
     receiver.signal(Signal::SIGKILL);
+    first_copy.signal(Signal::SIGKILL);
     let _ = receiver.finish(WATCHDOG);
+    let _ = first_copy.finish(WATCHDOG);
     let cleaned = doctor(&["--key", &hex(key), "--clean"]);
     cleaned.assert_code(0);
     assert!(
