@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use ipc_testkit::{assert_gone, c_program, run, unique_path, Running, WATCHDOG};
+use nix::sys::signal::Signal;
 
 /// Removes whatever a failed test left at the path.
 struct Leftover(PathBuf);
@@ -105,5 +106,43 @@ fn what_the_c_layout_cannot_carry_is_refused() {
         out.assert_code(2).assert_no_panic();
         assert!(out.stderr.contains(why), "{args:?}:\n{}", out.stderr);
     }
+    assert_gone(&path);
+}
+
+#[test]
+fn a_c_receiver_fed_our_frames_says_to_use_wire_bincode() {
+    let path = unique_path("fifo-c-frames");
+    let _leftover = Leftover(path.clone());
+    let mut receiver = Running::start(
+        rust(env!("CARGO_BIN_EXE_fifo-receiver"), &path, &["--wire", "c"]),
+        None,
+    );
+    receiver.wait_for_stderr("waiting for a sender", WATCHDOG);
+    let sender = rust(
+        env!("CARGO_BIN_EXE_fifo-sender"),
+        &path,
+        &["--message", "hello", "--message", "world"],
+    );
+    run(sender, b"").assert_code(0);
+    // One warning per frame (two texts and End), not junk texts cut at the frames' zeros.
+    for _ in 0..3 {
+        let line = receiver.wait_for_stderr("--wire bincode", WATCHDOG);
+        assert!(line.contains("one of our encoded Messages"), "{line}");
+    }
+    // No End it can read: it waits for the next sender until Ctrl-C.
+    receiver.wait_for_stderr("every writer closed it", WATCHDOG);
+    receiver.signal(Signal::SIGINT);
+    let done = receiver.finish(WATCHDOG);
+    done.assert_stopped_cleanly("fifo-receiver");
+    assert_eq!(
+        done.lines(),
+        ["summary: received=0 lost=0 duplicated=0 reordered=0 corrupt=3"]
+    );
+    assert_eq!(
+        done.stderr.matches("--wire bincode").count(),
+        3,
+        "{}",
+        done.stderr
+    );
     assert_gone(&path);
 }
