@@ -193,7 +193,7 @@ impl<R: Read> Inbox for CLineReader<R> {
                     self.scanned = 0;
                     if !std::mem::replace(&mut self.skipping, true) {
                         return Ok(Delivery::Garbled(format!(
-                            "a text longer than the C programs' {} ({} bytes with its newline)",
+                            "a line longer than the C programs' {} ({} bytes with its newline)",
                             self.decoder.layout().declaration,
                             limit
                         )));
