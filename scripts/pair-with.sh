@@ -232,7 +232,7 @@ label "ours:err" <"$WORK/ours.err"
 
 # --- 6. The verdict. ---
 verdict() { echo "verdict: $*"; }
-summary=$(grep -E '^summary:' "$WORK/ours.out" | tail -n1 || true)
+summary=$(grep -E "^summary:" "$(out_of ours)" | tail -n1 || true)
 mismatch=()
 case $feeds in
   yours) # your end sent; ours printed

@@ -159,3 +159,24 @@ fn the_textbook_one_char_client_and_server_pair_with_ours() {
         out.assert_code(0);
     }
 }
+
+#[test]
+fn the_textbook_sem1_takes_turns_with_our_sem_mutex() {
+    let key = unique_key();
+    let key_arg = format!("0x{:08x}", key as u32);
+    let Some(out) = pair_with("sem1", &["--key", &key_arg], b"") else {
+        return;
+    };
+    let last = verdict(&out);
+    assert!(
+        last.starts_with("verdict: MATCH:"),
+        "{last}\n{}",
+        out.stderr
+    );
+    // Ten turns each, every char twice in a row: 40 chars, X and O in pairs.
+    let chars = last.rsplit("printed ").next().unwrap_or_default().trim();
+    assert_eq!(chars.len(), 40, "{last}");
+    assert_eq!(chars.replace("XX", "").replace("OO", ""), "", "{last}");
+    out.assert_code(0);
+    assert_no_sysv_objects(key);
+}
