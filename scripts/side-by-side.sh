@@ -11,7 +11,8 @@
 # that also stops whatever still runs (SIGHUP), and each program removes what it owns.
 #
 #   --c-receiver   the left pane runs the tutorial's C receiver (c/build/, built with make -C c)
-#   --c-sender     the right pane runs the C sender
+#                  (sem: the initialising copy, c/build/sem_mutex -i)
+#   --c-sender     the right pane runs the C sender (sem: the joining copy)
 #                  A Rust end facing a C end gets --wire c (the C programs' byte layout).
 #                  pipe: the left pane runs pipe-demo and the right one the C pipe.c, to compare.
 #   --key K        System V key for msgq, sem and shm (default 1234, the tutorial's)
@@ -80,7 +81,7 @@ rust() {
     echo "side-by-side: building $program (cargo build --bins)" >&2
     (cd "$ROOT" && cargo build --quiet --bins) || die "cargo build failed"
   fi
-  if [[ $c_end != "" && $mech != pipe ]]; then
+  if [[ $c_end != "" && $mech != pipe && $mech != sem ]]; then
     # Facing a C program: speak its byte layout, if this program has learned it yet.
     "$BIN/$program" --help 2>/dev/null | grep -q -- '--wire' ||
       die "$program does not speak the C programs' layout yet (--wire c)" \
@@ -118,11 +119,12 @@ case $mech in
     if [[ $c_end == receiver ]]; then left=$(c shm_receiver -k "$key"); else left=$(rust shm-receiver --key "$key"); fi
     if [[ $c_end == sender ]]; then right=$(c shm_sender -k "$key"); else right=$(rust shm-sender --key "$key"); fi ;;
   sem)
-    [[ -z $c_end ]] || die "the C sem_mutex and the Rust sem-mutex use different semaphore sets" \
-      "run the C pair by hand: c/build/sem_mutex -i -w 1 and c/build/sem_mutex (c/README.md)" 2
-    ready="ready"
-    left=$(rust sem-mutex --key "$key" --char X)
-    right=$(rust sem-mutex --key "$key" --char O) ;;
+    # Both use sem1.c's set (one semaphore, SEM_UNDO): the left copy initialises it (X) and
+    # removes it at the end, the right one (O) joins. The C program's side is --c-receiver
+    # (it initialises) or --c-sender (it joins).
+    if [[ $c_end == receiver ]]; then ready="semaphore set created"; left=$(c sem_mutex -i -k "$key")
+    else ready="ready"; left=$(rust sem-mutex --key "$key" --init); fi
+    if [[ $c_end == sender ]]; then right=$(c sem_mutex -k "$key"); else right=$(rust sem-mutex --key "$key"); fi ;;
   socket)
     ready="waiting"
     # Beside the C client, the Rust server stops after its client (--clients 1), as c/server.c
