@@ -14,7 +14,7 @@
 //! | create | `mkfifo("/tmp/my_fifo", 0666)` | [`Fifo::open_or_create`]: `nix::unistd::mkfifo`, mode 0600 |
 //! | open (reader) | `open(path, O_RDONLY)`, blocks until a writer comes | [`Fifo::open_reader`]: `O_RDONLY \| O_NONBLOCK \| O_NOFOLLOW`, then `fstat` |
 //! | open (writer) | `open(path, O_WRONLY)`, blocks until a reader comes | [`Fifo::open_writer`]: `O_WRONLY \| O_NONBLOCK` retried on `ENXIO` |
-//! | use | `write(fd, buf, n)` / `read(fd, buf, n)` | [`FifoWriter`] (one `write` per message, at most `PIPE_BUF`) / [`FifoReader`] (frames or C lines, `--wire`) |
+//! | use | `write(fd, buf, n)` / `read(fd, buf, n)` | [`FifoWriter`] (one `write` per message, at most `PIPE_BUF`) / [`FifoReader`] (frames or C texts, `--wire`) |
 //! | close | `close(fd)` | dropping the `OwnedFd`; the reader sees end-of-file after the last writer closes |
 //! | remove | `unlink(path)` (often forgotten) | `Drop` of [`Fifo`], only by the process that created it |
 //!

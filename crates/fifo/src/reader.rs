@@ -1,5 +1,6 @@
 //! [`FifoReader`]: the receiver's [`Inbox`], reading one FIFO across one or many senders, in
-//! either `--wire` layout (our frames or the C programs' lines).
+//! either `--wire` layout (our frames or the C programs' texts, each ended by a newline or a
+//! NUL: see `ipc_common::lines`).
 //!
 //! A FIFO gives end-of-file (`read` returns 0) once the *last* writer has closed it. Senders
 //! that overlap in time keep it open between them, but with `--senders N` the next sender may

@@ -4,7 +4,7 @@
 //!
 //! | step | C | Rust (this crate) |
 //! |---|---|---|
-//! | create | `int fds[2]; pipe(fds);` | [`create`] (`nix::unistd::pipe2`, with `O_CLOEXEC`) |
+//! | create | `int fds[2]; pipe(fds);` | [`create`], or [`pipe`] by its C name (`nix::unistd::pipe2`, with `O_CLOEXEC`) |
 //! | share | `fork()`, or `dup2(fds[0], 0)` + `exec` | [`sys::fork`], or [`ChildGuard::spawn_reading`] (std's `Command`) |
 //! | use | `write(fds[1], ...)` / `read(fds[0], ...)` | `FrameWriter` / `FrameReader` over the `OwnedFd`s |
 //! | remove | `close(fds[0]); close(fds[1]);` | dropping each `OwnedFd`; the last close frees the pipe |
