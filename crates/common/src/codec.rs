@@ -213,7 +213,7 @@ pub fn bincode_hint(record: &[u8]) -> &'static str {
 /// True when `record` decodes as one of our Messages (a frame's length prefix stripped or not).
 fn looks_like_bincode(record: &[u8]) -> bool {
     let framed = record.len() > wire::FRAME_HEADER
-        && wire::frame_length(record).ok().flatten() == Some(record.len());
+        && wire::frame_length(record).ok().flatten() == Some(record.len() - wire::FRAME_HEADER);
     wire::decode(record).is_ok() || (framed && wire::decode(&record[wire::FRAME_HEADER..]).is_ok())
 }
 
@@ -268,5 +268,16 @@ mod tests {
             Delivery::Garbled(why) => assert!(why.contains("--wire bincode"), "{why}"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_framed_message_is_recognised_as_ours_too() {
+        let mut body = Vec::new();
+        wire::encode(&Message::text(1, 1, "hello"), &mut body).expect("encodes");
+        let mut frame = (body.len() as u32).to_le_bytes().to_vec();
+        frame.extend_from_slice(&body);
+        assert!(looks_like_bincode(&body));
+        assert!(looks_like_bincode(&frame), "the length prefix is the body's");
+        assert!(!looks_like_bincode(b"hello\n"));
     }
 }

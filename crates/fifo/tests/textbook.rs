@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ipc_testkit::textbook::remapped_fifo;
+use ipc_testkit::remapped_fifo;
 use ipc_testkit::{assert_gone, example, run, textbook_program, unique_path, Running, WATCHDOG};
 
 const PREFIX: &str = "Data From Named Pipe Is: ";

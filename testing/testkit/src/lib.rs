@@ -15,7 +15,7 @@
 pub mod textbook;
 pub mod tmux;
 
-pub use textbook::{example, remapped, textbook_program};
+pub use textbook::{example, remapped, remapped_fifo, textbook_program};
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
