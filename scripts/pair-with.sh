@@ -12,6 +12,7 @@
 #                  LD_PRELOAD shim c/textbook/remap.c, so your program runs unedited)
 #   --port N       the same for a TCP port
 #   --headless     labelled lines in this terminal, even where tmux could open two panes
+#                  (the panes need tmux and script(1), and standard input on a terminal)
 #   --keep         keep the work directory (your compiled program, both logs, the strace)
 #
 # Our end runs with --trace (each system call it makes, in C notation); your program runs under
@@ -40,6 +41,8 @@ usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0
 say() { echo "pair-with: $*" >&2; }
 
 input="" key="" port="" headless=0 keep=0 source_file=""
+# PAIR_WITH_TMUX_SOCKET=PATH (tests): two panes on a private tmux server, without attaching.
+tmux_socket=${PAIR_WITH_TMUX_SOCKET:-}
 while (($#)); do
   case $1 in
     -h | --help) usage; exit 0 ;;
@@ -160,13 +163,22 @@ describe="your $mech $end"
 ((one_char)) && describe+=" (the one-char exchange)"
 say "$describe; our end: ${OURS[*]}"
 
+# Two tmux panes where there is a terminal to show them (or a test's private tmux server);
+# the input is then what you type into the sending end's pane.
+tmux_mode=0
+if [[ -n $tmux_socket ]] || { ((!headless)) && [[ -z $input && -t 0 && -t 1 ]] &&
+  command -v tmux >/dev/null && command -v script >/dev/null; }; then
+  tmux_mode=1
+fi
+
 # --- 4. The input lines. ---
-if [[ -n $input ]]; then cp -- "$input" "$WORK/input"
+if ((tmux_mode)); then : >"$WORK/input"
+elif [[ -n $input ]]; then cp -- "$input" "$WORK/input"
 elif [[ ! -t 0 ]]; then cat >"$WORK/input"
 else printf 'hello\nworld\nend\n' >"$WORK/input"
 fi
 [[ -z $(tail -c1 "$WORK/input") ]] || echo >>"$WORK/input"
-if [[ -n $feeds ]] && ! grep -q '^end' "$WORK/input"; then
+if ((!tmux_mode)) && [[ -n $feeds ]] && ! grep -q '^end' "$WORK/input"; then
   echo end >>"$WORK/input"
   say "your input had no line starting with end: added one"
 fi
@@ -193,28 +205,87 @@ start_end() { # NAME FEEDS_INPUT CMD...
 ours_feed=0 yours_feed=0
 [[ $feeds == ours ]] && ours_feed=1
 [[ $feeds == yours ]] && yours_feed=1
-if ((ours_first)); then
-  start_end ours "$ours_feed" "$BIN/${OURS[0]}" --trace "${OURS[@]:1}"
+declare -a OURS_CMD=("$BIN/${OURS[0]}" --trace "${OURS[@]:1}")
+declare -a YOURS_CMD=("${C_ENV[@]}" "${TRACER[@]}" "${YOURS[@]}")
+
+tmux_() { if [[ -n $tmux_socket ]]; then tmux -S "$tmux_socket" "$@"; else tmux "$@"; fi; }
+# pane_cmd NAME FEEDS CMD...: what a pane runs: CMD on a terminal recorded by script(1) (and
+# what is typed into it, for the sending end), then its exit status, a signal for us, and a
+# wait for Enter so that the pane can still be read.
+pane_cmd() {
+  local name=$1 feed=$2; shift 2
+  local log_in=""
+  ((feed)) && log_in="--log-in $(printf %q "$WORK/typed")"
+  printf 'script -qef %s --log-out %q -c %q; echo $? >%q; %s wait-for -S %q; echo "[exited with status $(cat %q): press Enter to close this pane]"; read -r _' \
+    "$log_in" "$WORK/$name.typescript" "$(printf '%q ' "$@")" "$WORK/$name.code" \
+    "$(printf '%q ' tmux ${tmux_socket:+-S "$tmux_socket"})" "pw-$$-$name" "$WORK/$name.code"
+}
+run_in_tmux() {
+  local session=pair-with-$$ first second first_feed second_feed
+  if ((ours_first)); then first=ours second=yours; else first=yours second=ours; fi
+  first_feed=${first}_feed second_feed=${second}_feed
+  local -n first_cmd=${first^^}_CMD second_cmd=${second^^}_CMD
+  tmux_ new-session -d -s "$session" -x 220 -y 50 "$(pane_cmd "$first" "${!first_feed}" "${first_cmd[@]}")"
+  tmux_ set-option -t "$session" pane-border-status top >/dev/null 2>&1 || true
+  tmux_ select-pane -t "$session:0.0" -T "$first: ${first_cmd[*]##*/}" 2>/dev/null || true
+  sleep 1
+  tmux_ split-window -h -t "$session:0" "$(pane_cmd "$second" "${!second_feed}" "${second_cmd[@]}")"
+  tmux_ select-pane -t "$session:0.1" -T "$second" 2>/dev/null || true
+  ((ours_feed)) && tmux_ select-pane -t "$session:0.$([[ $first == ours ]] && echo 0 || echo 1)"
+  ((yours_feed)) && tmux_ select-pane -t "$session:0.$([[ $first == yours ]] && echo 0 || echo 1)"
+  say "two panes in tmux session $session: type into the sending end's pane, then end"
+  if [[ -z $tmux_socket ]]; then
+    if [[ -n ${TMUX:-} ]]; then tmux_ switch-client -t "$session"; else tmux_ attach -t "$session" || true; fi
+  fi
+  tmux_ wait-for "pw-$$-ours"
+  if [[ $mech/$end == socket/server ]]; then
+    # The textbook server serves for ever: once our client is done, stop it.
+    tmux_ send-keys -t "$session:0.$([[ $first == yours ]] && echo 0 || echo 1)" C-c
+  fi
+  tmux_ wait-for "pw-$$-yours"
+  ours_code=$(cat "$WORK/ours.code") yours_code=$(cat "$WORK/yours.code")
+  tmux_ kill-session -t "$session" 2>/dev/null || true
+  # The recordings, as the headless run leaves them: a pane shows stdout and stderr together.
+  local name
+  for name in ours yours; do
+    grep -av '^Script \(started\|done\) on' "$WORK/$name.typescript" | tr -d '\r' >>"$(out_of "$name")"
+    cp "$(out_of "$name")" "$WORK/$name.err"
+  done
+  if [[ -f $WORK/typed ]]; then
+    tr '\r' '\n' <"$WORK/typed" | tr -d '\000-\011\013-\037\177' |
+      grep -av '^Script \(started\|done\) on' >"$WORK/input" || true
+    sent_texts=$(awk '/^end/ { exit } { print }' "$WORK/input")
+    n_sent=$(grep -c '' <<<"$sent_texts" || true)
+    [[ -n $sent_texts ]] || n_sent=0
+  fi
+}
+
+ours_code=0 yours_code=0
+if ((tmux_mode)); then
+  run_in_tmux
+elif ((ours_first)); then
+  start_end ours "$ours_feed" "${OURS_CMD[@]}"
   ours_pid=${PIDS[-1]}
   sleep 1
-  start_end yours "$yours_feed" "${C_ENV[@]}" "${TRACER[@]}" "${YOURS[@]}"
+  start_end yours "$yours_feed" "${YOURS_CMD[@]}"
   yours_pid=${PIDS[-1]}
 else
-  start_end yours "$yours_feed" "${C_ENV[@]}" "${TRACER[@]}" "${YOURS[@]}"
+  start_end yours "$yours_feed" "${YOURS_CMD[@]}"
   yours_pid=${PIDS[-1]}
   sleep 1
-  start_end ours "$ours_feed" "$BIN/${OURS[0]}" --trace "${OURS[@]:1}"
+  start_end ours "$ours_feed" "${OURS_CMD[@]}"
   ours_pid=${PIDS[-1]}
 fi
-ours_code=0 yours_code=0
-wait "$ours_pid" || ours_code=$?
-if [[ $mech/$end == socket/server ]]; then
-  # The textbook server serves for ever: once our client is done, stop it.
-  sleep 0.2
-  kill -TERM "$yours_pid" 2>/dev/null || true
+if ((!tmux_mode)); then
+  wait "$ours_pid" || ours_code=$?
+  if [[ $mech/$end == socket/server ]]; then
+    # The textbook server serves for ever: once our client is done, stop it.
+    sleep 0.2
+    kill -TERM "$yours_pid" 2>/dev/null || true
+  fi
+  wait "$yours_pid" || yours_code=$?
+  PIDS=()
 fi
-wait "$yours_pid" || yours_code=$?
-PIDS=()
 
 label() { awk -v prefix="[$1] " '{ print prefix $0 }'; }
 echo "== your program: ${YOURS[*]/#$WORK\//} (exit $yours_code)"

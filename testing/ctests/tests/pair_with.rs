@@ -180,3 +180,63 @@ fn the_textbook_sem1_takes_turns_with_our_sem_mutex() {
     out.assert_code(0);
     assert_no_sysv_objects(key);
 }
+
+/// True when `program --version` runs.
+fn installed(program: &str) -> bool {
+    Command::new(program)
+        .arg("-V")
+        .output()
+        .is_ok_and(|out| out.status.success())
+}
+
+#[test]
+fn with_tmux_the_two_ends_run_in_panes_and_what_is_typed_is_the_input() {
+    if !installed("tmux") || !installed("script") {
+        eprintln!("skipped: tmux or script(1) is not installed");
+        return;
+    }
+    if textbook_program("msg2").is_none() {
+        return;
+    }
+    let key = unique_key();
+    let key_arg = format!("0x{:08x}", key as u32);
+    let socket = ipc_testkit::unique_path("pw-tmux");
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .arg("-S")
+            .arg(&socket)
+            .args(args)
+            .output()
+            .expect("tmux runs")
+    };
+    let mut cmd = Command::new(root().join("scripts/pair-with.sh"));
+    cmd.env("IPC_BIN", bin_dir())
+        .env("PAIR_WITH_TMUX_SOCKET", &socket)
+        .args(["--key", &key_arg])
+        .arg(root().join("c/textbook/msg2.c"))
+        .stdin(std::process::Stdio::null());
+    let mut script = ipc_testkit::Running::start(cmd, None);
+    script.wait_for_stderr("two panes in tmux session", ipc_testkit::WATCHDOG);
+    // The right pane is msg2's (the sending end): type as a student would.
+    let session = String::from_utf8_lossy(&tmux(&["list-sessions", "-F", "#S"]).stdout)
+        .trim()
+        .to_string();
+    let pane = format!("{session}:0.1");
+    for line in ["hello", "world", "end"] {
+        tmux(&["send-keys", "-t", &pane, "-l", line]);
+        tmux(&["send-keys", "-t", &pane, "Enter"]);
+    }
+    let out = script.finish(ipc_testkit::WATCHDOG);
+    let _ = tmux(&["kill-server"]);
+    let _ = std::fs::remove_file(&socket);
+    let last = verdict(&out);
+    assert!(
+        last.starts_with("verdict: MATCH:") && last.contains("sent 2 texts"),
+        "{last}\n{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(out.stdout.contains("You wrote: world"), "{}", out.stdout);
+    out.assert_code(0);
+    assert_no_sysv_objects(key);
+}
