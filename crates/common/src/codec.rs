@@ -277,7 +277,10 @@ mod tests {
         let mut frame = (body.len() as u32).to_le_bytes().to_vec();
         frame.extend_from_slice(&body);
         assert!(looks_like_bincode(&body));
-        assert!(looks_like_bincode(&frame), "the length prefix is the body's");
+        assert!(
+            looks_like_bincode(&frame),
+            "the length prefix is the body's"
+        );
         assert!(!looks_like_bincode(b"hello\n"));
     }
 }

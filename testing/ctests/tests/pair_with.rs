@@ -38,20 +38,30 @@ fn verdict(out: &Finished) -> &str {
         .unwrap_or_else(|| panic!("no output at all; stderr:\n{}", out.stderr))
 }
 
-#[test]
-fn the_textbook_sender_msg2_pairs_with_our_receiver_and_the_verdict_says_so() {
+/// Runs pair-with.sh on c/textbook/NAME.c on a key of this test's own, and checks that it
+/// ends with a MATCH verdict containing `says`, exit 0, and nothing left on the key. Returns
+/// the verdict and the whole output (None: skipped, no C compiler).
+fn expect_match(name: &str, input: &[u8], says: &str) -> Option<(String, Finished)> {
     let key = unique_key();
     let key_arg = format!("0x{:08x}", key as u32);
-    let Some(out) = pair_with("msg2", &["--key", &key_arg], b"hello\nworld\nend\n") else {
-        return;
-    };
-    let last = verdict(&out);
+    let out = pair_with(name, &["--key", &key_arg], input)?;
+    let last = verdict(&out).to_string();
     assert!(
-        last.starts_with("verdict: MATCH:") && last.contains("sent 2 texts"),
-        "{last}\n{}\n{}",
+        last.starts_with("verdict: MATCH:") && last.contains(says),
+        "{name}: {last}\n{}\n{}",
         out.stdout,
         out.stderr
     );
+    out.assert_code(0);
+    assert_no_sysv_objects(key);
+    Some((last, out))
+}
+
+#[test]
+fn the_textbook_sender_msg2_pairs_with_our_receiver_and_the_verdict_says_so() {
+    let Some((last, out)) = expect_match("msg2", b"hello\nworld\nend\n", "sent 2 texts") else {
+        return;
+    };
     assert!(
         last.contains("512-byte messages with the newline"),
         "{last}"
@@ -61,31 +71,18 @@ fn the_textbook_sender_msg2_pairs_with_our_receiver_and_the_verdict_says_so() {
         "{}",
         out.stdout
     );
-    out.assert_code(0);
-    assert_no_sysv_objects(key);
 }
 
 #[test]
 fn the_textbook_receiver_msg1_pairs_with_our_sender() {
-    let key = unique_key();
-    let key_arg = format!("0x{:08x}", key as u32);
-    let Some(out) = pair_with("msg1", &["--key", &key_arg], b"one\ntwo\nthree\nend\n") else {
+    let Some((_, out)) = expect_match("msg1", b"one\ntwo\nthree\nend\n", "sent 3 texts") else {
         return;
     };
-    let last = verdict(&out);
-    assert!(
-        last.starts_with("verdict: MATCH:") && last.contains("sent 3 texts"),
-        "{last}\n{}\n{}",
-        out.stdout,
-        out.stderr
-    );
     assert!(
         out.stdout.contains("[yours] You wrote: two"),
         "{}",
         out.stdout
     );
-    out.assert_code(0);
-    assert_no_sysv_objects(key);
 }
 
 #[test]
@@ -115,20 +112,7 @@ fn a_program_without_ipc_calls_is_named_as_such_and_exits_1() {
 
 #[test]
 fn the_textbook_producer_shm2_pairs_with_our_receiver() {
-    let key = unique_key();
-    let key_arg = format!("0x{:08x}", key as u32);
-    let Some(out) = pair_with("shm2", &["--key", &key_arg], b"first\nsecond\nend\n") else {
-        return;
-    };
-    let last = verdict(&out);
-    assert!(
-        last.starts_with("verdict: MATCH:") && last.contains("sent 2 texts"),
-        "{last}\n{}\n{}",
-        out.stdout,
-        out.stderr
-    );
-    out.assert_code(0);
-    assert_no_sysv_objects(key);
+    expect_match("shm2", b"first\nsecond\nend\n", "sent 2 texts");
 }
 
 /// A TCP port nobody listens on now: the kernel's choice for port 0, released at once.
@@ -162,23 +146,13 @@ fn the_textbook_one_char_client_and_server_pair_with_ours() {
 
 #[test]
 fn the_textbook_sem1_takes_turns_with_our_sem_mutex() {
-    let key = unique_key();
-    let key_arg = format!("0x{:08x}", key as u32);
-    let Some(out) = pair_with("sem1", &["--key", &key_arg], b"") else {
+    let Some((last, _)) = expect_match("sem1", b"", "printed ") else {
         return;
     };
-    let last = verdict(&out);
-    assert!(
-        last.starts_with("verdict: MATCH:"),
-        "{last}\n{}",
-        out.stderr
-    );
     // Ten turns each, every char twice in a row: 40 chars, X and O in pairs.
     let chars = last.rsplit("printed ").next().unwrap_or_default().trim();
     assert_eq!(chars.len(), 40, "{last}");
     assert_eq!(chars.replace("XX", "").replace("OO", ""), "", "{last}");
-    out.assert_code(0);
-    assert_no_sysv_objects(key);
 }
 
 /// True when `program --version` runs.
