@@ -140,6 +140,13 @@ impl<W: Write> Outbox for StreamOutbox<W> {
             StreamOutbox::Lines(lines) => lines.flush(),
         }
     }
+
+    fn ends_conversation(&self, text: &str) -> bool {
+        match self {
+            StreamOutbox::Frames(frames) => frames.ends_conversation(text),
+            StreamOutbox::Lines(lines) => lines.ends_conversation(text),
+        }
+    }
 }
 
 /// Encodes and decodes one record (a queue message, a slot) in the layout chosen by `--wire`.

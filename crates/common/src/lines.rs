@@ -273,6 +273,10 @@ impl<W: Write> Outbox for CLineWriter<W> {
         }
         Ok(())
     }
+
+    fn ends_conversation(&self, text: &str) -> bool {
+        crate::clayout::is_c_end(text.as_bytes())
+    }
 }
 
 #[cfg(test)]

@@ -37,6 +37,15 @@ pub trait Outbox {
     fn flush(&mut self) -> Result<()> {
         Ok(())
     }
+
+    /// True when the receiver stops at `text` itself. Our own wire ends only with End; the C
+    /// layout (`--wire c`) ends at any text that starts with `end` (C's `strncmp(text, "end",
+    /// 3) == 0`, see [`crate::clayout::is_c_end`]), so [`run_sender`] sends nothing after it,
+    /// as msg2.c does: what followed would never be read.
+    fn ends_conversation(&self, text: &str) -> bool {
+        let _ = text;
+        false
+    }
 }
 
 /// What a finished sender did.
@@ -64,6 +73,9 @@ pub fn run_sender(source: &MessageSource, prompt: &str, outbox: &mut impl Outbox
         for text in &source.messages {
             signals::check()?;
             outbox.send(&Message::text(sender, next(), text.as_str()))?;
+            if outbox.ends_conversation(text) {
+                return ended_by(text, outbox, seq);
+            }
         }
     } else {
         let stdin = io::stdin();
@@ -73,7 +85,10 @@ pub fn run_sender(source: &MessageSource, prompt: &str, outbox: &mut impl Outbox
             if line == "end" {
                 break;
             }
-            outbox.send(&Message::text(sender, next(), line))?;
+            outbox.send(&Message::text(sender, next(), line.as_str()))?;
+            if outbox.ends_conversation(&line) {
+                return ended_by(&line, outbox, seq);
+            }
         }
     }
     let end_seq = next();
@@ -82,6 +97,18 @@ pub fn run_sender(source: &MessageSource, prompt: &str, outbox: &mut impl Outbox
     Ok(Sent {
         messages: end_seq - 1,
     })
+}
+
+/// The C receiver stopped at `text` (sent as message `seq`): nothing more is sent, not even
+/// End, which it would never read.
+fn ended_by(text: &str, outbox: &mut impl Outbox, seq: u64) -> Result<Sent> {
+    outbox.flush()?;
+    eprintln!(
+        "{}: {text:?} starts with \"end\", which ends a C receiver (strncmp(text, \"end\", 3) \
+         == 0): nothing more is sent, as in msg2.c",
+        crate::program::name()
+    );
+    Ok(Sent { messages: seq })
 }
 
 /// Reads one line without its newline; `None` at the end of input. Lines are bounded by
@@ -112,4 +139,31 @@ fn read_line(input: &mut impl BufRead, prompt: Option<&str>) -> Result<Option<St
         Error::new("reading standard input", "a line is not valid UTF-8 text")
             .with_hint("send binary data with --count/--size, or convert the input to UTF-8")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clayout::FIFO;
+    use crate::lines::CLineWriter;
+
+    fn texts(texts: &[&str]) -> MessageSource {
+        MessageSource {
+            messages: texts.iter().map(|t| t.to_string()).collect(),
+            count: None,
+            size: 64,
+        }
+    }
+
+    #[test]
+    fn in_the_c_layout_nothing_follows_a_text_that_starts_with_end() {
+        let mut c = CLineWriter::new(Vec::new(), &FIFO, "writing", "gone");
+        let sent = run_sender(&texts(&["a", "endless", "b"]), "", &mut c).expect("sends");
+        assert_eq!(sent.messages, 2);
+        assert_eq!(c.get_ref(), b"a\nendless\n", "no b, and no end after endless");
+
+        let mut c = CLineWriter::new(Vec::new(), &FIFO, "writing", "gone");
+        run_sender(&texts(&["a", "b"]), "", &mut c).expect("sends");
+        assert_eq!(c.get_ref(), b"a\nb\nend\n");
+    }
 }

@@ -204,6 +204,10 @@ impl Outbox for FifoWriter {
     fn flush(&mut self) -> Result<()> {
         self.out.flush().map_err(receiver_gone_hint)
     }
+
+    fn ends_conversation(&self, text: &str) -> bool {
+        self.out.ends_conversation(text)
+    }
 }
 
 /// EPIPE (SIGPIPE is ignored in Rust programs, so a vanished reader shows up as EPIPE): say

@@ -11,7 +11,7 @@ use ipc_common::clayout::{self, is_c_end};
 use ipc_common::codec::Codec;
 use ipc_common::message::Body;
 use ipc_common::sender::Outbox;
-use ipc_common::{program, Error, Message, Result};
+use ipc_common::{Error, Message, Result};
 
 use crate::queue::Queue;
 use crate::MQ_PRIO_MAX;
@@ -27,8 +27,6 @@ pub struct QueueOutbox {
     /// The encoded message, reused from one send to the next.
     record: Vec<u8>,
     sent: u64,
-    /// `--wire c` sent a text that starts with `end`: the C receiver has stopped there.
-    c_ended: bool,
 }
 
 impl QueueOutbox {
@@ -43,7 +41,6 @@ impl QueueOutbox {
             nowait,
             record: Vec::new(),
             sent: 0,
-            c_ended: false,
         }
     }
 
@@ -77,14 +74,7 @@ impl QueueOutbox {
 impl Outbox for QueueOutbox {
     /// Encodes `msg` into the reused record, then C: `msgsnd(id, &buf, len, 0)` (System V) or
     /// `mq_send(mqd, buf, len, prio)` (POSIX).
-    ///
-    /// In the C layout a text that starts with `end` (say `endless`) is the last one sent, as in
-    /// msg2.c: C receivers stop at it (`strncmp(text, "end", 3) == 0`), so what would follow,
-    /// End included, would only be left in the queue.
     fn send(&mut self, msg: &Message) -> Result<()> {
-        if self.c_ended {
-            return Ok(());
-        }
         if let (Codec::C(decoder), Body::Text(text)) = (&self.codec, &msg.body) {
             // A stdin line too long for the C buffer (a --message is refused before we start).
             let layout = decoder.layout();
@@ -104,17 +94,14 @@ impl Outbox for QueueOutbox {
             Queue::Posix(queue) => queue.send(record, priority(self.tag)?, self.nowait)?,
         }
         self.count_one();
-        if let (Codec::C(_), Body::Text(text)) = (&self.codec, &msg.body) {
-            if is_c_end(text.as_bytes()) {
-                self.c_ended = true;
-                eprintln!(
-                    "{}: {text:?} starts with \"end\", which ends a C receiver \
-                     (strncmp(text, \"end\", 3) == 0): nothing more is sent, as in msg2.c",
-                    program::name()
-                );
-            }
-        }
         Ok(())
+    }
+
+    /// In the C layout a text that starts with `end` (say `endless`) is the last one sent, as
+    /// in msg2.c: C receivers stop at it (`strncmp(text, "end", 3) == 0`), so what would
+    /// follow, End included, would only be left in the queue.
+    fn ends_conversation(&self, text: &str) -> bool {
+        matches!(self.codec, Codec::C(_)) && is_c_end(text.as_bytes())
     }
 
     /// The raw path: `bytes` as one kernel message, no codec.

@@ -238,6 +238,11 @@ impl Outbox for FlagChannel {
         self.flag()?.store(1, Release);
         Ok(())
     }
+
+    /// shm1.c stops at any text that starts with `end`.
+    fn ends_conversation(&self, text: &str) -> bool {
+        ipc_common::clayout::is_c_end(text.as_bytes())
+    }
 }
 
 impl Drop for FlagChannel {

@@ -136,6 +136,41 @@ fn the_textbook_shm1_prints_what_a_rust_sender_writes() {
 }
 
 #[test]
+fn a_rust_sender_stops_after_a_text_that_ends_the_textbook_shm1() {
+    // shm1.c stops at any text that starts with "end" (strncmp(text, "end", 3)); a sender
+    // that went on would wait for ever for a flag nobody clears.
+    let Some(shm1) = textbook_program("shm1") else {
+        return;
+    };
+    let key = unique_key();
+    let shm1 = consumer(&shm1, key);
+    let sent = run(
+        sender(
+            key,
+            &[
+                "--message",
+                "one",
+                "--message",
+                "endless",
+                "--message",
+                "never",
+            ],
+        ),
+        b"",
+    );
+    sent.assert_code(0).assert_no_panic();
+    assert!(
+        sent.stderr.contains("nothing more is sent, as in msg2.c"),
+        "{}",
+        sent.stderr
+    );
+    let done = shm1.finish(WATCHDOG);
+    done.assert_code(0);
+    assert_eq!(texts(&done), ["You wrote: one", "You wrote: endless"]);
+    assert_no_sysv_objects(key);
+}
+
+#[test]
 fn a_rust_receiver_prints_what_the_textbook_shm2_writes() {
     let Some(shm2) = textbook_program("shm2") else {
         return;
