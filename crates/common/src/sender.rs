@@ -160,7 +160,11 @@ mod tests {
         let mut c = CLineWriter::new(Vec::new(), &FIFO, "writing", "gone");
         let sent = run_sender(&texts(&["a", "endless", "b"]), "", &mut c).expect("sends");
         assert_eq!(sent.messages, 2);
-        assert_eq!(c.get_ref(), b"a\nendless\n", "no b, and no end after endless");
+        assert_eq!(
+            c.get_ref(),
+            b"a\nendless\n",
+            "no b, and no end after endless"
+        );
 
         let mut c = CLineWriter::new(Vec::new(), &FIFO, "writing", "gone");
         run_sender(&texts(&["a", "b"]), "", &mut c).expect("sends");
