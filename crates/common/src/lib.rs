@@ -14,6 +14,7 @@
 //! - [`signals`]: Ctrl-C and SIGTERM that really wake a blocked call;
 //! - [`creation`]: create exclusively, else open: how each end gets its kernel object;
 //! - [`process`]: is a peer process still alive;
+//! - [`ownership`]: the record of what our programs created, so cleanup removes only that;
 //! - [`sysvipc`]: the System V objects that exist, read from /proc/sysvipc (what `ipcs` reads);
 //! - [`trace`]: `--trace`, each system call in C notation;
 //! - [`error`]: the error type and the one place that prints it and picks the exit code.
@@ -29,6 +30,7 @@ pub mod error;
 pub mod ledger;
 pub mod lines;
 pub mod message;
+pub mod ownership;
 pub mod process;
 pub mod program;
 pub mod receiver;
