@@ -27,7 +27,7 @@ use nix::unistd::geteuid;
 use ipc_common::cli::{Key, Mode, DEFAULT_MODE};
 use ipc_common::creation::create_or_open;
 use ipc_common::error::describe_errno;
-use ipc_common::{program, signals, sysvipc, Error, Result};
+use ipc_common::{ownership, program, signals, sysvipc, Error, Result};
 
 use crate::limits::{SysvLimits, MSGMAX_FILE, MSGMNB_FILE};
 use crate::sys::{self, MsgBuf, MsqId, MsqStat};
@@ -62,7 +62,10 @@ impl MsgQueue {
         let limits = SysvLimits::read()?;
         let flags = libc::IPC_CREAT | libc::IPC_EXCL | mode.0 as c_int;
         let create_exclusive = || match sys::msgget(key.0, flags) {
-            Ok(id) => MsgQueue::checked(id, key, mode, rule, true, limits).map(Some),
+            Ok(id) => {
+                ownership::record_sysv(sysvipc::Kind::Queue, key.0, id.raw());
+                MsgQueue::checked(id, key, mode, rule, true, limits).map(Some)
+            }
             Err(Errno::EEXIST) => Ok(None),
             Err(errno) => Err(msgget_error(key, errno)),
         };
@@ -379,7 +382,10 @@ impl Drop for MsgQueue {
         let id = self.id;
         match sys::msgctl_stat(id) {
             Ok(stat) if stat.messages == 0 => match sys::msgctl_rmid(id) {
-                Ok(()) => eprintln!("{program}: removed {self} (msgctl IPC_RMID)"),
+                Ok(()) => {
+                    ownership::forget_sysv(sysvipc::Kind::Queue, id.raw());
+                    eprintln!("{program}: removed {self} (msgctl IPC_RMID)")
+                }
                 Err(Errno::EINVAL | Errno::EIDRM) => eprintln!("{program}: {self} was already removed"),
                 Err(errno) => eprintln!(
                     "{program}: warning: could not remove {self}: {}; remove it with ipcrm -q {id}",

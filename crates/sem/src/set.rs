@@ -43,7 +43,7 @@ use nix::libc::{self, c_int};
 
 use ipc_common::cli::{Key, Mode};
 use ipc_common::creation::{create_or_open, Opened};
-use ipc_common::{program, signals, Error, Result};
+use ipc_common::{ownership, program, signals, sysvipc, Error, Result};
 
 use crate::sys::{self, SemBuf, SemId, SemStat};
 
@@ -108,12 +108,15 @@ impl SemSet {
     pub fn create(key: Key, nsems: u16, mode: Mode) -> Result<Option<SemSet>> {
         let flags = libc::IPC_CREAT | libc::IPC_EXCL | mode.0 as c_int;
         match sys::semget(key.0, c_int::from(nsems), flags) {
-            Ok(id) => Ok(Some(SemSet {
-                id,
-                key,
-                nsems,
-                owner: true,
-            })),
+            Ok(id) => {
+                ownership::record_sysv(sysvipc::Kind::Semaphores, key.0, id.raw());
+                Ok(Some(SemSet {
+                    id,
+                    key,
+                    nsems,
+                    owner: true,
+                }))
+            }
             Err(Errno::EEXIST) => Ok(None),
             Err(errno) => Err(semget_error(key, nsems, errno)),
         }
@@ -345,7 +348,9 @@ impl SemSet {
     pub fn remove(mut self) -> Result<()> {
         self.owner = false;
         sys::semctl_rmid(self.id)
-            .map_err(|errno| self.error("removing the semaphore set (IPC_RMID)", errno))
+            .map_err(|errno| self.error("removing the semaphore set (IPC_RMID)", errno))?;
+        ownership::forget_sysv(sysvipc::Kind::Semaphores, self.id.raw());
+        Ok(())
     }
 
     /// An error about this set. EIDRM (removed while we waited) and EINVAL (the id is gone)
@@ -377,9 +382,10 @@ impl Drop for SemSet {
             return;
         }
         match sys::semctl_rmid(self.id) {
-            Ok(()) => {}
-            // Already gone (removed by the other end or ipcrm): nothing left to clean.
-            Err(Errno::EINVAL | Errno::EIDRM) => {}
+            // Removed now, or already gone (by the other end or ipcrm): so is its record.
+            Ok(()) | Err(Errno::EINVAL | Errno::EIDRM) => {
+                ownership::forget_sysv(sysvipc::Kind::Semaphores, self.id.raw())
+            }
             Err(errno) => eprintln!(
                 "{}: warning: could not remove semaphore set key {} id {}: {} (remove it with ipcrm -s {})",
                 program::name(),

@@ -27,6 +27,13 @@ use nix::libc::{self, c_int, c_short, c_ushort};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SemId(c_int);
 
+impl SemId {
+    /// The number itself, as `ipcs -s` shows it (e.g. for the record of what we created).
+    pub fn raw(self) -> c_int {
+        self.0
+    }
+}
+
 impl fmt::Display for SemId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)

@@ -21,7 +21,7 @@ use nix::libc::{self, c_int};
 
 use ipc_common::cli::{Key, Mode};
 use ipc_common::error::describe_errno;
-use ipc_common::{program, Error, Result};
+use ipc_common::{ownership, program, sysvipc, Error, Result};
 
 use crate::sys::{self, Mapping, ShmId, ShmStat};
 
@@ -43,7 +43,10 @@ impl ShmSegment {
     pub fn create(key: Key, size: usize, mode: Mode) -> Result<Option<ShmSegment>> {
         let flags = libc::IPC_CREAT | libc::IPC_EXCL | mode.0 as c_int;
         let id = match sys::shmget(key.0, size, flags) {
-            Ok(id) => id,
+            Ok(id) => {
+                ownership::record_sysv(sysvipc::Kind::Segment, key.0, id.raw());
+                id
+            }
             Err(Errno::EEXIST) => return Ok(None),
             Err(errno) => return Err(shmget_error(key, size, errno)),
         };
@@ -244,8 +247,10 @@ impl Drop for ShmSegment {
             return;
         }
         match sys::shmctl_rmid(self.id) {
-            // EINVAL/EIDRM: already removed (by the other end or ipcrm): nothing left to do.
-            Ok(()) | Err(Errno::EINVAL | Errno::EIDRM) => {}
+            // EINVAL/EIDRM: already removed (by the other end or ipcrm): only its record is left.
+            Ok(()) | Err(Errno::EINVAL | Errno::EIDRM) => {
+                ownership::forget_sysv(sysvipc::Kind::Segment, self.id.raw())
+            }
             Err(errno) => eprintln!(
                 "{}: warning: could not remove segment key {} id {}: {} (remove it with ipcrm -m {})",
                 program::name(),

@@ -58,6 +58,13 @@ use nix::libc::{self, c_int};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ShmId(c_int);
 
+impl ShmId {
+    /// The number itself, as `ipcs -m` shows it (e.g. for the record of what we created).
+    pub fn raw(self) -> c_int {
+        self.0
+    }
+}
+
 impl fmt::Display for ShmId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)

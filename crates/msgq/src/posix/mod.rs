@@ -106,6 +106,7 @@ impl PosixQueue {
                     let _ = mq_unlink(name);
                     return Err(Error::sys(format!("setting the mode of {name} to {mode}"), errno));
                 }
+                ipc_common::ownership::record_posix_queue(name);
                 PosixQueue::checked(mqd, name, mode, true).map(Some)
             }
             Err(Errno::EEXIST) => Ok(None),
@@ -240,7 +241,10 @@ impl Drop for PosixQueue {
             let curmsgs = mq_getattr(&mqd).map(|attr| attr.curmsgs());
             match curmsgs {
                 Ok(0) => match mq_unlink(self.name.as_str()) {
-                    Ok(()) => eprintln!("{program}: removed {self} (mq_unlink)"),
+                    Ok(()) => {
+                        ipc_common::ownership::forget_posix_queue(&self.name);
+                        eprintln!("{program}: removed {self} (mq_unlink)")
+                    }
                     Err(Errno::ENOENT) => eprintln!("{program}: {self} was already removed"),
                     Err(errno) => eprintln!(
                         "{program}: warning: could not remove {self}: {}",
