@@ -93,6 +93,7 @@ impl Fifo {
             }
             match mkfifo_exact(path, mode) {
                 Ok(()) => {
+                    ipc_common::ownership::record_fifo(path);
                     let stat = lstat(path)
                         .map_err(|e| Error::sys(format!("checking {shown} (lstat)"), e))?;
                     let identity = check(path, &stat, mode)?;
@@ -301,7 +302,10 @@ impl Drop for Fifo {
         let (program, shown) = (program::name(), self.path.display());
         match lstat(&self.path) {
             Ok(stat) if Identity::of(&stat) == self.identity => match unlink(&self.path) {
-                Ok(()) => note(format_args!("{program}: removed the FIFO {shown}")),
+                Ok(()) => {
+                    ipc_common::ownership::forget_fifo(&self.path);
+                    note(format_args!("{program}: removed the FIFO {shown}"))
+                }
                 Err(Errno::ENOENT) => {}
                 Err(errno) => note(format_args!(
                     "{program}: warning: could not remove the FIFO {shown}: {}",

@@ -40,6 +40,7 @@ pub(crate) fn remove_orphan(name: &str, pid: u32) -> Result<()> {
     trace::call_zero(|| format!("shm_unlink(\"{name}\")"), &removed);
     match removed {
         Ok(()) => {
+            ipc_common::ownership::forget_posix_segment(name);
             eprintln!(
                 "{}: removed the ring {name} left by shm-receiver pid {pid}, which died",
                 program::name()

@@ -20,7 +20,7 @@ use nix::sys::mman::{shm_open, shm_unlink};
 use nix::sys::stat::{fstat, Mode};
 
 use ipc_common::cli;
-use ipc_common::{trace, Context, Error, Result};
+use ipc_common::{ownership, trace, Context, Error, Result};
 
 use crate::layout::{state, Geometry, Header, HEADER_BYTES, MAGIC};
 use crate::sys::Mapping;
@@ -41,7 +41,8 @@ impl Drop for ShmName {
             let removed = shm_unlink(self.name.as_str());
             trace::call_zero(|| format!("shm_unlink(\"{}\")", self.name), &removed);
             match removed {
-                Ok(()) | Err(Errno::ENOENT) => {}
+                Ok(()) => ownership::forget_posix_segment(&self.name),
+                Err(Errno::ENOENT) => {}
                 Err(errno) => eprintln!(
                     "warning: removing the ring {}: {}",
                     self.name,
@@ -90,6 +91,7 @@ impl Ring {
             }
         })?;
         // From here on the name is ours: the guard removes it if anything below fails.
+        ownership::record_posix_segment(name);
         let name_guard = ShmName {
             name: name.to_string(),
             owner: true,

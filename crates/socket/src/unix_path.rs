@@ -69,6 +69,7 @@ impl SocketPath {
             dev: meta.dev(),
             ino: meta.ino(),
         };
+        ipc_common::ownership::record_socket(path);
         Ok((listener, guard))
     }
 
@@ -92,11 +93,14 @@ impl Drop for SocketPath {
             return;
         }
         match std::fs::remove_file(&self.path) {
-            Ok(()) => eprintln!(
-                "{}: removed the socket file {}",
-                program::name(),
-                self.path.display()
-            ),
+            Ok(()) => {
+                ipc_common::ownership::forget_socket(&self.path);
+                eprintln!(
+                    "{}: removed the socket file {}",
+                    program::name(),
+                    self.path.display()
+                )
+            }
             Err(err) => eprintln!(
                 "{}: warning: could not remove {}: {}",
                 program::name(),
