@@ -163,18 +163,22 @@ fn spawn_peer(spec: &PeerSpec, addr: &str, stdin: Stdio, stdout: Stdio) -> Resul
     ))
 }
 
-/// Removes a path we created (a FIFO, a socket) when dropped: C `unlink(path)`.
-struct PathGuard(PathBuf);
+/// Removes a path we created (a FIFO, a socket) when dropped: C `unlink(path)`; then its
+/// record of ownership goes too (the second field: `ownership::forget_fifo` or `forget_socket`).
+struct PathGuard(PathBuf, fn(&Path));
 
 impl Drop for PathGuard {
     fn drop(&mut self) {
-        if let Err(err) = std::fs::remove_file(&self.0) {
-            if err.kind() != io::ErrorKind::NotFound {
-                eprintln!(
-                    "{}: warning: removing {}: {err}",
-                    ipc_common::program::name(),
-                    self.0.display()
-                );
+        match std::fs::remove_file(&self.0) {
+            Ok(()) => (self.1)(&self.0),
+            Err(err) => {
+                if err.kind() != io::ErrorKind::NotFound {
+                    eprintln!(
+                        "{}: warning: removing {}: {err}",
+                        ipc_common::program::name(),
+                        self.0.display()
+                    );
+                }
             }
         }
     }
@@ -252,7 +256,8 @@ pub fn open_parent(spec: &PeerSpec) -> Result<Session> {
             let path = PathBuf::from(format!("/tmp/{}.sock", unique("")));
             let listener = UnixListener::bind(&path)
                 .context(format!("binding the Unix socket {}", path.display()))?;
-            let guard = PathGuard(path.clone());
+            ipc_common::ownership::record_socket(&path);
+            let guard = PathGuard(path.clone(), ipc_common::ownership::forget_socket);
             listener.set_nonblocking(true).context("listening")?;
             let peer = spawn_peer(spec, &path.to_string_lossy(), null(), null())?;
             let (conn, _) = accept_from(&peer, || listener.accept())?;
@@ -437,7 +442,11 @@ fn make_fifo(path: &str, mode: cli::Mode) -> Result<PathGuard> {
         nix::sys::stat::Mode::from_bits_truncate(mode.0),
     )
     .context(format!("creating the FIFO {path} (mkfifo)"))?;
-    Ok(PathGuard(PathBuf::from(path)))
+    ipc_common::ownership::record_fifo(Path::new(path));
+    Ok(PathGuard(
+        PathBuf::from(path),
+        ipc_common::ownership::forget_fifo,
+    ))
 }
 
 /// A connected UDP socket, one datagram per message, through crates/socket's `Datagrams`
