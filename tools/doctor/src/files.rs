@@ -63,6 +63,9 @@ pub struct FileObject {
     pub users: Vec<i32>,
     /// A socket still bound by a live process.
     pub bound: bool,
+    /// The device and inode numbers (C: `st_dev`, `st_ino`): what a record of ownership names.
+    pub dev: u64,
+    pub ino: u64,
 }
 
 impl FileObject {
@@ -76,6 +79,8 @@ impl FileObject {
             bytes: 0,
             users: Vec::new(),
             bound: false,
+            dev: meta.dev(),
+            ino: meta.ino(),
         }
     }
 
@@ -130,11 +135,12 @@ pub fn list_posix(dir: &str) -> Option<Vec<FileObject>> {
     Some(objects)
 }
 
-/// The FIFOs and sockets our programs, tests and bench may leave: /tmp/my_fifo, /tmp/ipt-*
-/// and /tmp/ipc-pairs-bench-*.
+/// The FIFOs and sockets our programs, tests and bench may leave: /tmp/my_fifo, /tmp/ipt-*,
+/// /tmp/ipc-pairs-bench-*, and `extra` (the paths named on the command line or recorded).
 /// Files of another type at those paths are listed as [`FileKind::Other`].
-pub fn list_tmp_paths() -> Vec<FileObject> {
+pub fn list_tmp_paths(extra: &[PathBuf]) -> Vec<FileObject> {
     let mut paths = vec![PathBuf::from(DEFAULT_FIFO)];
+    paths.extend(extra.iter().cloned());
     if let Ok(entries) = fs::read_dir("/tmp") {
         paths.extend(entries.flatten().map(|e| e.path()).filter(|p| {
             let path = p.to_string_lossy();
@@ -142,6 +148,7 @@ pub fn list_tmp_paths() -> Vec<FileObject> {
         }));
     }
     paths.sort();
+    paths.dedup();
     let mut objects = Vec::new();
     for path in paths {
         let Ok(meta) = fs::symlink_metadata(&path) else {

@@ -11,12 +11,14 @@
 //! | list POSIX objects | `ls -l /dev/mqueue /dev/shm` | [`files::list_posix`] |
 //! | remove | `msgctl/semctl/shmctl(id, IPC_RMID)`, `mq_unlink`, `shm_unlink`, `unlink` | [`clean`] |
 //!
-//! What `--clean` removes, and why only that, is in [`policy`].
+//! What `--clean` removes, and why only that, is in [`policy`]; what proves an object is ours
+//! (the records our programs write when they create one) is in [`ours`].
 
 #![deny(unsafe_code)]
 
 pub mod files;
 pub mod limits;
+pub mod ours;
 pub mod policy;
 pub mod process;
 pub mod report;
@@ -34,6 +36,7 @@ use crate::policy::Verdict;
 use crate::sysv::{Kind, SysvObject};
 
 /// Which objects to look at: everything when all lists are empty, else only those named.
+/// (The same shape names the objects of `--remove`.)
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub keys: Vec<i32>,
@@ -55,6 +58,36 @@ impl Filter {
     /// True when the file-system object is selected (by path, or by POSIX name).
     pub fn takes_file(&self, object: &FileObject) -> bool {
         self.is_empty() || self.paths.contains(&object.path) || self.names.contains(&object.name)
+    }
+
+    /// True when the object a record names is selected.
+    pub fn takes_record(&self, record: &ipc_common::ownership::Record) -> bool {
+        use ipc_common::ownership::Kind as RecordKind;
+        self.is_empty()
+            || match record.kind {
+                RecordKind::Sysv(_) => self.keys.iter().any(|k| k.to_string() == record.name),
+                RecordKind::PosixQueue | RecordKind::PosixSegment => {
+                    self.names.contains(&record.name)
+                }
+                RecordKind::Fifo | RecordKind::Socket => {
+                    self.paths.contains(&PathBuf::from(&record.name))
+                }
+            }
+    }
+
+    /// Adds what one `--remove` argument names: a key (`1234`, `0x4d2`), a POSIX name
+    /// (`/ipc-pairs`: one slash) or a path (`/tmp/my_fifo`: more than one).
+    pub fn add_target(&mut self, target: &str) -> Result<(), String> {
+        match target.strip_prefix('/') {
+            Some(rest) if rest.contains('/') => self.paths.push(PathBuf::from(target)),
+            Some(rest) if !rest.is_empty() => self.names.push(target.to_string()),
+            Some(_) => return Err("/ alone names nothing".into()),
+            None => {
+                let key: ipc_common::cli::Key = target.parse()?;
+                self.keys.push(key.0);
+            }
+        }
+        Ok(())
     }
 }
 

@@ -1,32 +1,25 @@
 //! Which objects are ours, which are still in use, and so which ones `--clean` removes.
 //!
-//! `--clean` removes only what our programs and tests leave behind, and only when nobody uses
-//! it any more:
-//! - System V objects owned by you whose key is the tutorial's 1234, a test key
-//!   (0x50000000..=0x5fffffff, see ipc_testkit::unique_key) or an ipc-bench key
-//!   (0x49000000..=0x49ffffff, left by a bench killed with -9), and whose recorded processes are
-//!   all dead (nothing attached to a segment, nobody blocked on a semaphore). An object no
-//!   process has used yet (a queue a receiver just made and waits on records no pid) is kept
-//!   unless `--unused` is given.
-//! - POSIX queues and segments named /ipc-pairs* or /ipt-*, owned by you, open by nobody.
-//! - FIFOs and Unix sockets at /tmp/my_fifo, /tmp/ipt-* or /tmp/ipc-pairs-bench-*, owned by
-//!   you, of the right file
-//!   type (a regular file there is never touched), not open or bound by anybody.
+//! An object is ours only when a record of ownership proves it (see [`crate::ours`]): each of
+//! our programs records every object it creates, and its key or name proves nothing (any
+//! program may call `msgget(1234, ...)`). So `--clean` removes:
+//! - an object a record names and still matches (same id, key and creation time; for a file,
+//!   same device and inode), owned by you, whose creator is dead, and that no live process uses
+//!   (no live recorded pid, nothing attached to a segment, nobody blocked on a semaphore, no
+//!   process with the file open or a socket bound);
+//!
+//! and never:
+//! - an object without a record ("not ours"), whatever its key or name: a foreign queue with key
+//!   1234 stays; so does an object our programs could not record, or one the C programs in c/
+//!   made (they keep no records): `--remove KEY` (or `--remove /NAME`, `--remove /PATH`) names
+//!   one to remove whoever made it, if the kernel lets us;
+//! - an object a live process uses, even with `--remove`;
+//! - a file at one of our paths that is not a FIFO or socket.
 
-use std::ops::RangeInclusive;
-
-use crate::files::{FileKind, FileObject, BENCH_PATH_PREFIX, DEFAULT_FIFO, TEST_PATH_PREFIX};
+use crate::files::{FileKind, FileObject, DEFAULT_FIFO};
+use crate::ours::Ownership;
 use crate::process::Liveness;
 use crate::sysv::{Kind, SysvObject};
-
-/// The tutorial's key, `(key_t)1234`.
-pub const TUTORIAL_KEY: i32 = 1234;
-/// The keys the tests use (ipc_testkit::unique_key).
-pub const TEST_KEYS: RangeInclusive<i32> = 0x5000_0000..=0x5fff_ffff;
-/// The keys ipc-bench uses (0x49PPPPNN: "I", its pid, a counter).
-pub const BENCH_KEYS: RangeInclusive<i32> = 0x4900_0000..=0x49ff_ffff;
-/// The prefixes of the POSIX names our programs (/ipc-pairs) and tests (/ipt-) use.
-pub const POSIX_PREFIXES: [&str; 2] = ["/ipc-pairs", "/ipt-"];
 
 /// Is anybody still using an object?
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,11 +56,6 @@ pub enum Verdict {
     Keep(String),
 }
 
-/// True for the keys our programs and tests use.
-pub fn is_our_key(key: i32) -> bool {
-    key == TUTORIAL_KEY || TEST_KEYS.contains(&key) || BENCH_KEYS.contains(&key)
-}
-
 /// Is a System V object still in use?
 pub fn sysv_status(object: &SysvObject) -> Status {
     if object.kind == Kind::Segment && object.count > 0 {
@@ -86,27 +74,37 @@ pub fn sysv_status(object: &SysvObject) -> Status {
     }
 }
 
-/// What `--clean` does with a System V object, for the user `me`.
-pub fn judge_sysv(object: &SysvObject, me: u32, unused: bool) -> Verdict {
-    if !is_our_key(object.key) {
-        return Verdict::Keep(
-            "key is neither 1234 nor a test key 0x5xxxxxxx nor a bench key 0x49xxxxxx".into(),
-        );
+/// What `--clean` does with an object, given who made it and whether it is in use. `named`:
+/// the user named it with `--remove` (then the record does not matter, only its use).
+fn judge(ownership: &Ownership, uid: u32, me: u32, status: Status, named: bool) -> Verdict {
+    if let Status::InUse(why) = &status {
+        return Verdict::Keep(format!("a live process uses it ({why})"));
     }
-    if object.uid != me {
-        return Verdict::Keep(format!("owned by uid {}, not you", object.uid));
+    if status == Status::NotIpc {
+        return Verdict::Keep("not a FIFO or socket: never removed".into());
     }
-    match sysv_status(object) {
-        Status::Orphaned => Verdict::Remove,
-        Status::Unknown if unused => Verdict::Remove,
-        Status::Unknown => Verdict::Keep(format!(
-            "no process recorded, it may be waiting for its first use: --clean --unused \
-             removes it, or ipcrm {} {}",
-            crate::sysv::ipcrm_flag(object.kind),
-            object.id
+    if named {
+        return Verdict::Remove;
+    }
+    match ownership {
+        Ownership::NotOurs => Verdict::Keep(
+            "not ours: no record says our programs made it (--remove names one to remove)".into(),
+        ),
+        Ownership::Stale(_, why) => Verdict::Keep(format!(
+            "not ours: its record is stale ({why}); --clean drops the record"
         )),
-        _ => Verdict::Keep("a live process uses it".into()),
+        Ownership::Ours(_) if uid != me => Verdict::Keep(format!("owned by uid {uid}, not you")),
+        Ownership::Ours(record) if record.creator_alive() => Verdict::Keep(format!(
+            "its creator {} pid {} is alive",
+            record.program, record.pid
+        )),
+        Ownership::Ours(_) => Verdict::Remove,
     }
+}
+
+/// What `--clean` does with a System V object, for the user `me`.
+pub fn judge_sysv(object: &SysvObject, ownership: &Ownership, me: u32, named: bool) -> Verdict {
+    judge(ownership, object.uid, me, sysv_status(object), named)
 }
 
 /// Is a file-system object still in use?
@@ -122,44 +120,19 @@ pub fn file_status(object: &FileObject) -> Status {
     }
 }
 
-/// True for the POSIX names and paths our programs and tests use.
-pub fn is_our_name(object: &FileObject) -> bool {
-    match object.kind {
-        FileKind::PosixQueue | FileKind::PosixSegment => {
-            POSIX_PREFIXES.iter().any(|p| object.name.starts_with(p))
-        }
-        FileKind::Fifo | FileKind::Socket | FileKind::Other => {
-            object.name == DEFAULT_FIFO
-                || object.name.starts_with(TEST_PATH_PREFIX)
-                || object.name.starts_with(BENCH_PATH_PREFIX)
-        }
-    }
-}
-
 /// What `--clean` does with a file-system object, for the user `me`.
-pub fn judge_file(object: &FileObject, me: u32) -> Verdict {
-    if !is_our_name(object) {
-        return Verdict::Keep("name is not one of ours (/ipc-pairs*, /ipt-*)".into());
-    }
-    if object.kind == FileKind::Other {
-        return Verdict::Keep("not a FIFO or socket: never removed".into());
-    }
+pub fn judge_file(object: &FileObject, ownership: &Ownership, me: u32, named: bool) -> Verdict {
     if object.name == DEFAULT_FIFO && object.kind != FileKind::Fifo {
         return Verdict::Keep("/tmp/my_fifo is only removed when it is a FIFO".into());
     }
-    if object.uid != me {
-        return Verdict::Keep(format!("owned by uid {}, not you", object.uid));
-    }
-    match file_status(object) {
-        Status::Idle => Verdict::Remove,
-        _ => Verdict::Keep("a live process uses it".into()),
-    }
+    judge(ownership, object.uid, me, file_status(object), named)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sysv::RecordedPid;
+    use ipc_common::ownership::{Kind as RecordKind, Record};
 
     fn queue(key: i32, uid: u32, pids: Vec<RecordedPid>) -> SysvObject {
         SysvObject {
@@ -172,6 +145,7 @@ mod tests {
             bytes: 10,
             pids,
             waiters: 0,
+            ctime: 0,
         }
     }
 
@@ -183,59 +157,80 @@ mod tests {
         }
     }
 
+    /// A record whose creator is `pid` (0: nobody, so dead).
+    fn record(pid: u32) -> Record {
+        Record {
+            kind: RecordKind::Sysv(Kind::Queue),
+            name: "1234".into(),
+            id: 1,
+            stamp: 0,
+            pid,
+            start: 0,
+            program: "msgq-receiver".into(),
+        }
+    }
+
+    fn ours(pid: u32) -> Ownership {
+        Ownership::Ours(record(pid))
+    }
+
     #[test]
-    fn only_our_keys_of_our_user_with_dead_processes_are_removed() {
+    fn only_recorded_objects_of_our_user_with_a_dead_creator_are_removed() {
         let dead = || vec![pid(Liveness::Dead)];
+        let dead_creator = ours(0);
         assert_eq!(
-            judge_sysv(&queue(1234, 7, dead()), 7, false),
+            judge_sysv(&queue(1234, 7, dead()), &dead_creator, 7, false),
             Verdict::Remove
         );
+        // No pid recorded by the kernel (a receiver killed before any message): the record's
+        // dead creator is enough.
         assert_eq!(
-            judge_sysv(&queue(0x5000_0000, 7, dead()), 7, false),
+            judge_sysv(&queue(1234, 7, vec![]), &dead_creator, 7, false),
             Verdict::Remove
         );
-        assert_eq!(
-            judge_sysv(&queue(0x5fff_ffff, 7, dead()), 7, false),
-            Verdict::Remove
-        );
-        assert_eq!(
-            judge_sysv(&queue(0x4912_3401, 7, dead()), 7, false),
-            Verdict::Remove,
-            "a key a killed ipc-bench left"
-        );
+        for key in [1234, 0x5000_0000, 0x4912_3401] {
+            let kept = judge_sysv(&queue(key, 7, dead()), &Ownership::NotOurs, 7, false);
+            assert!(
+                matches!(&kept, Verdict::Keep(why) if why.starts_with("not ours")),
+                "key {key:#x}: {kept:?}"
+            );
+        }
         assert!(matches!(
-            judge_sysv(&queue(0x4fff_ffff, 7, dead()), 7, false),
+            judge_sysv(&queue(1234, 8, dead()), &dead_creator, 7, false),
             Verdict::Keep(_)
         ));
+        let live_creator = ours(std::process::id());
         assert!(matches!(
-            judge_sysv(&queue(0x48ff_ffff, 7, dead()), 7, false),
-            Verdict::Keep(_)
-        ));
-        assert!(matches!(
-            judge_sysv(&queue(0x6000_0000, 7, dead()), 7, false),
-            Verdict::Keep(_)
-        ));
-        assert!(matches!(
-            judge_sysv(&queue(1234, 8, dead()), 7, false),
-            Verdict::Keep(_)
+            judge_sysv(&queue(1234, 7, dead()), &live_creator, 7, false),
+            Verdict::Keep(why) if why.contains("creator msgq-receiver")
         ));
         let live = vec![pid(Liveness::Alive)];
         assert!(matches!(
-            judge_sysv(&queue(1234, 7, live), 7, true),
+            judge_sysv(&queue(1234, 7, live), &dead_creator, 7, false),
             Verdict::Keep(_)
+        ));
+        let stale = Ownership::Stale(record(0), "reused".into());
+        assert!(matches!(
+            judge_sysv(&queue(1234, 7, dead()), &stale, 7, false),
+            Verdict::Keep(why) if why.contains("stale")
         ));
     }
 
     #[test]
-    fn objects_without_a_recorded_pid_need_unused() {
-        assert!(matches!(
-            judge_sysv(&queue(1234, 7, vec![]), 7, false),
-            Verdict::Keep(_)
-        ));
+    fn a_named_object_is_removed_whoever_made_it_unless_in_use() {
         assert_eq!(
-            judge_sysv(&queue(1234, 7, vec![]), 7, true),
+            judge_sysv(&queue(77, 8, vec![]), &Ownership::NotOurs, 7, true),
             Verdict::Remove
         );
+        assert!(matches!(
+            judge_sysv(
+                &queue(77, 8, vec![pid(Liveness::Alive)]),
+                &Ownership::NotOurs,
+                7,
+                true
+            ),
+            Verdict::Keep(_)
+        ));
     }
 
     #[test]

@@ -49,6 +49,9 @@ pub struct SysvObject {
     pub pids: Vec<RecordedPid>,
     /// Processes blocked on a semaphore of the set (GETNCNT + GETZCNT), when we may ask.
     pub waiters: u64,
+    /// The creation time (or last `IPC_SET`; for a set also `SETVAL`), seconds since the epoch:
+    /// with the id and the key, what proves a record of ownership names this very object.
+    pub ctime: i64,
 }
 
 impl SysvObject {
@@ -89,6 +92,7 @@ impl SysvObject {
                 .filter_map(|&(role, pid)| recorded(role, pid))
                 .collect(),
             waiters: 0,
+            ctime: row.ctime,
         };
         if row.kind == Kind::Semaphores {
             ask_semaphores(&mut object);
