@@ -1,11 +1,14 @@
-//! ipc-doctor as a user runs it: real objects made by real (C tutorial) processes, some killed,
-//! some alive, some with keys that are not ours; the report and `--clean` checked from outside.
-//! Each test names its own objects with --key/--path/--name, so `--clean` never touches what
-//! other tests (or other people) are using at the same time.
+//! ipc-doctor as a user runs it: real objects made by real processes, ours (msgq-sender,
+//! msgq-receiver: they record what they create) and others' (the C tutorial programs, plain
+//! `mkfifo` and files: no record), some killed, some alive; the report, `--clean` and `--remove`
+//! checked from outside. Each test names its own objects with --key/--path/--name and keeps its
+//! records in its own directory (IPC_PAIRS_RECORDS), so `--clean` never touches what other tests
+//! (or other people) are using at the same time.
 
 use std::fs::{self, File};
 use std::io::Write;
 use std::os::fd::OwnedFd;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -28,6 +31,71 @@ fn doctor(args: &[&str]) -> Finished {
     let out = run(cmd, b"");
     out.assert_no_panic();
     out
+}
+
+/// One test's record directory (IPC_PAIRS_RECORDS): the programs it starts write there and its
+/// ipc-doctor reads there. Removed with its contents at the end.
+struct Records(PathBuf);
+
+impl Records {
+    fn new(tag: &str) -> Records {
+        Records(unique_path(tag))
+    }
+
+    /// ipc-doctor with this record directory.
+    fn doctor(&self, args: &[&str]) -> Finished {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ipc-doctor"));
+        cmd.args(args).env("IPC_PAIRS_RECORDS", &self.0);
+        let out = run(cmd, b"");
+        out.assert_no_panic();
+        out
+    }
+
+    /// One of our programs (msgq-sender, ...), with this record directory.
+    fn program(&self, name: &str) -> Command {
+        let mut cmd = Command::new(our_program(name));
+        cmd.env("IPC_PAIRS_RECORDS", &self.0);
+        cmd
+    }
+
+    /// The record files there now.
+    fn files(&self) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(&self.0)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for Records {
+    fn drop(&mut self) {
+        match fs::symlink_metadata(&self.0) {
+            Ok(meta) if meta.is_dir() => {
+                let _ = fs::remove_dir_all(&self.0);
+            }
+            Ok(_) => {
+                let _ = fs::remove_file(&self.0);
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// Our programs, in target/debug beside ipc-doctor (`make test` builds them all first).
+fn our_program(name: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_BIN_EXE_ipc-doctor")).with_file_name(name);
+    assert!(
+        path.is_file(),
+        "{} is not built: run `cargo build --bins` (make test does)",
+        path.display()
+    );
+    path
 }
 
 /// The tutorial's C programs (c/), built once per test run.
@@ -103,21 +171,33 @@ impl Drop for RemoveOnDrop {
     }
 }
 
-/// msgq_sender with `lines` already typed and its input still open: it has sent them and waits
-/// for more, alive. Dropping the returned write end types end-of-input.
-fn sender_holding_queue(key: i32, lines: &[u8], messages: u64) -> (Running, OwnedFd) {
+/// A sender (`cmd`, with its key) with `lines` already typed and its input still open: it has
+/// sent them and waits for more, alive. Dropping the returned write end types end-of-input.
+fn sender_holding_queue(
+    mut cmd: Command,
+    key: i32,
+    lines: &[u8],
+    messages: u64,
+) -> (Running, OwnedFd) {
     // Close-on-exec, so no child (the sender included) inherits the write end and keeps the
     // pipe open after we drop ours.
     let (read_end, write_end) = nix::unistd::pipe2(OFlag::O_CLOEXEC).expect("pipe");
     let mut input = File::from(write_end);
     input.write_all(lines).expect("type the lines");
-    let mut cmd = c_program("msgq_sender");
-    cmd.args(["-k", &hex(key)]).stdin(Stdio::from(read_end));
+    cmd.stdin(Stdio::from(read_end));
     let sender = Running::start(cmd, None);
     wait_until("the sender has sent its messages", || {
         queue_messages(key) == Some(messages)
     });
     (sender, OwnedFd::from(input))
+}
+
+/// The lines of `out` that start with `removed `.
+fn removed_lines(out: &Finished) -> Vec<&str> {
+    out.lines()
+        .into_iter()
+        .filter(|l| l.starts_with("removed "))
+        .collect()
 }
 
 #[test]
@@ -164,21 +244,34 @@ fn the_limits_are_the_values_in_proc() {
 }
 
 #[test]
-fn clean_removes_the_orphaned_queue_of_a_killed_sender_and_nothing_else() {
+fn clean_removes_our_killed_senders_queue_and_keeps_a_foreign_queue_with_a_test_key() {
+    let records = Records::new("doc-rec");
     let dead_key = unique_key();
     let live_key = unique_key();
-    // Not one of ours: same low bits, 0x4 instead of 0x5 on top.
-    let other_key = (unique_key() & 0x0fff_ffff) | 0x4000_0000;
-    let _cleanup = RemoveOnDrop(vec![dead_key, live_key, other_key]);
+    // Another program's queue: c/msgq_sender's plain msgget(key, 0666 | IPC_CREAT), with a key
+    // in the range our tests use (which --clean used to trust).
+    let foreign_key = unique_key();
+    let _cleanup = RemoveOnDrop(vec![dead_key, live_key, foreign_key]);
 
-    let (killed, _input) = sender_holding_queue(dead_key, b"one\ntwo\n", 2);
+    let mut ours = records.program("msgq-sender");
+    ours.args(["--key", &hex(dead_key)]);
+    let (killed, _input) = sender_holding_queue(ours, dead_key, b"one\ntwo\n", 2);
+    let killed_pid = killed.pid().as_raw();
     killed.signal(Signal::SIGKILL);
     let _ = killed.finish(WATCHDOG); // reaped: its pid is gone
-    let (live, live_input) = sender_holding_queue(live_key, b"still typing\n", 1);
-    let mut other = c_program("msgq_sender");
-    other.args(["-k", &hex(other_key)]);
-    run(other, b"x\n").assert_code(0);
-    assert_eq!(queue_messages(other_key), Some(2));
+    let mut ours = records.program("msgq-sender");
+    ours.args(["--key", &hex(live_key)]);
+    let (live, live_input) = sender_holding_queue(ours, live_key, b"still typing\n", 1);
+    let mut foreign = c_program("msgq_sender");
+    foreign.args(["-k", &hex(foreign_key)]);
+    run(foreign, b"x\n").assert_code(0);
+    assert_eq!(queue_messages(foreign_key), Some(2));
+    assert_eq!(
+        records.files().len(),
+        2,
+        "one record per queue our senders made: {:?}",
+        records.files()
+    );
 
     let keys = [
         "--key",
@@ -186,13 +279,14 @@ fn clean_removes_the_orphaned_queue_of_a_killed_sender_and_nothing_else() {
         "--key",
         &hex(live_key),
         "--key",
-        &hex(other_key),
+        &hex(foreign_key),
     ];
-    let report = doctor(&keys);
+    let report = records.doctor(&keys);
     report.assert_code(0);
     let dead = entry(&report, &hex(dead_key));
     assert!(
-        dead.contains("2 message(s)") && dead.contains("(dead)"),
+        dead.contains("2 message(s)")
+            && dead.contains(&format!("made by msgq-sender pid {killed_pid} (dead)")),
         "{dead}"
     );
     assert!(
@@ -206,12 +300,12 @@ fn clean_removes_the_orphaned_queue_of_a_killed_sender_and_nothing_else() {
         "{alive}"
     );
     assert!(alive.contains("--clean keeps it"), "{alive}");
-    let foreign = entry(&report, &hex(other_key));
-    assert!(foreign.contains("status: orphaned"), "{foreign}");
+    let other = entry(&report, &hex(foreign_key));
     assert!(
-        foreign.contains("--clean keeps it: key is neither 1234 nor a test key"),
-        "{foreign}"
+        other.contains("status: orphaned") && other.contains("no record"),
+        "{other}"
     );
+    assert!(other.contains("--clean keeps it: not ours"), "{other}");
     assert!(
         !report.stdout.contains("== Clean =="),
         "no --clean, no removal"
@@ -224,92 +318,283 @@ fn clean_removes_the_orphaned_queue_of_a_killed_sender_and_nothing_else() {
 
     let mut args = keys.to_vec();
     args.push("--clean");
-    let cleaned = doctor(&args);
+    let cleaned = records.doctor(&args);
     cleaned.assert_code(0);
-    let removed: Vec<&str> = cleaned
-        .lines()
-        .into_iter()
-        .filter(|l| l.starts_with("removed "))
-        .collect();
+    let removed = removed_lines(&cleaned);
     assert_eq!(removed.len(), 1, "{}", cleaned.stdout);
-    assert!(removed[0].starts_with(&format!(
-        "removed message queue key {dead_key} ({})",
-        hex(dead_key)
-    )));
-    // c/msgq_sender sends msg2.c's whole 512-byte buffer per message.
     assert!(
-        removed[0].ends_with("dropped 2 message(s), 1024 bytes"),
+        removed[0].starts_with(&format!(
+            "removed message queue key {dead_key} ({})",
+            hex(dead_key)
+        )) && removed[0].contains("dropped 2 message(s)"),
         "{}",
         removed[0]
     );
     assert!(cleaned.stdout.contains("clean: removed 1 object(s)"));
     assert!(!sysv_key_exists("msg", dead_key));
     assert_eq!(
+        records.files().len(),
+        1,
+        "the removed queue's record went with it"
+    );
+    assert_eq!(
         queue_messages(live_key),
         Some(1),
         "the live sender's queue is left alone"
     );
     assert_eq!(
-        queue_messages(other_key),
+        queue_messages(foreign_key),
         Some(2),
-        "a key that is not ours is left alone"
+        "a queue without a record is left alone, whatever its key"
     );
 
-    // Tidy up as the programs would: the live sender ends (end of input sends `end`), and is
-    // then dead, so --clean takes its queue; a receiver drains the other key's queue.
+    // The live sender ends (end of input sends End) and keeps its queue, which holds messages:
+    // its creator is dead now, so --clean takes it. A receiver drains the foreign queue.
     drop(live_input);
     live.finish(WATCHDOG).assert_code(0);
-    let last = doctor(&["--key", &hex(live_key), "--clean"]);
+    let last = records.doctor(&["--key", &hex(live_key), "--clean"]);
     assert!(
-        last.stdout.contains("dropped 2 message(s)"),
+        last.stdout
+            .contains(&format!("removed message queue key {live_key}")),
         "{}",
         last.stdout
     );
     let mut drain = c_program("msgq_receiver");
-    drain.args(["-k", &hex(other_key)]);
+    drain.args(["-k", &hex(foreign_key)]);
     assert_eq!(
         run(drain, b"").assert_code(0).lines(),
         ["You wrote: x", "You wrote: end"]
     );
+    assert_eq!(records.files(), Vec::<String>::new(), "no record is left");
     assert_no_sysv_objects(dead_key);
     assert_no_sysv_objects(live_key);
-    assert!(!sysv_key_exists("msg", other_key));
+    assert_no_sysv_objects(foreign_key);
 }
 
 #[test]
-fn a_queue_no_process_has_used_is_only_removed_with_unused() {
-    let key = unique_key();
-    let _cleanup = RemoveOnDrop(vec![key]);
-    let mut receiver = c_program("msgq_receiver");
-    receiver.args(["-k", &hex(key)]).stdin(Stdio::null());
+fn the_queue_of_a_receiver_killed_before_any_message_is_ours_to_clean_and_a_c_ones_is_not() {
+    let records = Records::new("doc-rec");
+    let ours_key = unique_key();
+    let c_key = unique_key();
+    let _cleanup = RemoveOnDrop(vec![ours_key, c_key]);
+    let mut receiver = records.program("msgq-receiver");
+    receiver
+        .args(["--key", &hex(ours_key)])
+        .stdin(Stdio::null());
     let mut receiver = Running::start(receiver, None);
     receiver.wait_for_stderr("waiting for messages", READY);
+    let ours_pid = receiver.pid().as_raw();
     receiver.signal(Signal::SIGKILL); // no chance to remove it
     let _ = receiver.finish(WATCHDOG);
+    // The same with the tutorial's C receiver, which keeps no record.
+    let mut c_receiver = c_program("msgq_receiver");
+    c_receiver.args(["-k", &hex(c_key)]).stdin(Stdio::null());
+    let mut c_receiver = Running::start(c_receiver, None);
+    c_receiver.wait_for_stderr("waiting for messages", READY);
+    c_receiver.signal(Signal::SIGKILL);
+    let _ = c_receiver.finish(WATCHDOG);
 
-    let kept = doctor(&["--key", &hex(key), "--clean"]);
-    kept.assert_code(0);
-    let line = entry(&kept, &hex(key));
+    let keys = ["--key", &hex(ours_key), "--key", &hex(c_key)];
+    let mut args = keys.to_vec();
+    args.push("--clean");
+    let cleaned = records.doctor(&args);
+    cleaned.assert_code(0);
+    let ours = entry(&cleaned, &hex(ours_key));
     assert!(
-        line.contains("no pid recorded") && line.contains("status: unknown"),
+        ours.contains("no pid recorded")
+            && ours.contains(&format!("made by msgq-receiver pid {ours_pid} (dead)"))
+            && ours.contains("--clean removes it"),
+        "{ours}"
+    );
+    let theirs = entry(&cleaned, &hex(c_key));
+    assert!(
+        theirs.contains("no pid recorded") && theirs.contains("--clean keeps it: not ours"),
+        "{theirs}"
+    );
+    let removed = removed_lines(&cleaned);
+    assert_eq!(removed.len(), 1, "{}", cleaned.stdout);
+    assert!(
+        removed[0].contains(&format!("key {ours_key} "))
+            && removed[0].contains("dropped 0 message(s), 0 bytes"),
+        "{}",
+        removed[0]
+    );
+    assert_no_sysv_objects(ours_key);
+    assert!(sysv_key_exists("msg", c_key), "not ours: kept");
+    assert_eq!(records.files(), Vec::<String>::new());
+
+    // Named, it goes, whoever made it.
+    let named = records.doctor(&["--remove", &hex(c_key)]);
+    named.assert_code(0);
+    assert!(
+        named
+            .stdout
+            .contains(&format!("removed message queue key {c_key} (")),
+        "{}",
+        named.stdout
+    );
+    assert_no_sysv_objects(c_key);
+}
+
+#[test]
+fn a_record_whose_id_now_names_another_object_is_not_trusted() {
+    let records = Records::new("doc-rec");
+    let key = unique_key();
+    let _cleanup = RemoveOnDrop(vec![key]);
+    // Another program's queue (c/msgq_sender), every process of it dead.
+    let mut foreign = c_program("msgq_sender");
+    foreign.args(["-k", &hex(key)]);
+    run(foreign, b"x\n").assert_code(0);
+    let row = sysvipc::find(Kind::Queue, key).expect("the foreign queue");
+    // What our record would say had one of our programs made a queue with this id and key
+    // earlier, died, and the queue been removed (ipcrm) and the id given to this one: the same
+    // id and key, an earlier creation time. And a record of the same id with another key.
+    fs::create_dir(&records.0).expect("mkdir");
+    fs::set_permissions(&records.0, fs::Permissions::from_mode(0o700)).expect("chmod");
+    let record = |name: &str, stamp: i64| {
+        format!(
+            "kind=msg\nname={name}\nid={}\nstamp={stamp}\npid=0\nstart=0\nprogram=msgq-receiver\n",
+            row.id
+        )
+    };
+    let file = records.0.join(format!("msg-{}", row.id));
+    fs::write(&file, record(&key.to_string(), row.ctime - 1)).expect("write a record");
+    // A record of a semaphore set that exists no more, made by a dead program.
+    let gone = records.0.join("sem-2147483646");
+    fs::write(
+        &gone,
+        format!(
+            "kind=sem\nname={key}\nid=2147483646\nstamp=1\npid=0\nstart=0\nprogram=sem-receiver\n"
+        ),
+    )
+    .expect("write a record");
+
+    let report = records.doctor(&["--key", &hex(key)]);
+    report.assert_code(0);
+    let line = entry(&report, &hex(key));
+    assert!(
+        line.contains("stale record")
+            && line.contains("--clean keeps it: not ours: its record is stale"),
         "{line}"
     );
-    assert!(line.contains("--clean --unused removes it"), "{line}");
-    assert!(kept.stdout.contains("clean: removed 0 object(s)"));
-    assert!(sysv_key_exists("msg", key));
-
-    let removed = doctor(&["--key", &hex(key), "--clean", "--unused"]);
-    removed.assert_code(0);
     assert!(
-        removed.stdout.contains("dropped 0 message(s), 0 bytes"),
+        report.stdout.contains("--clean drops it"),
         "{}",
-        removed.stdout
+        report.stdout
     );
+
+    let cleaned = records.doctor(&["--key", &hex(key), "--clean"]);
+    cleaned.assert_code(0);
+    assert!(removed_lines(&cleaned).is_empty(), "{}", cleaned.stdout);
+    assert_eq!(
+        queue_messages(key),
+        Some(2),
+        "the other program's queue is kept"
+    );
+    assert!(
+        cleaned
+            .stdout
+            .contains(&format!("dropped the record {} (stale", file.display())),
+        "{}",
+        cleaned.stdout
+    );
+    assert!(
+        cleaned.stdout.contains("semaphore set key"),
+        "{}",
+        cleaned.stdout
+    );
+    assert_eq!(
+        records.files(),
+        Vec::<String>::new(),
+        "both records dropped"
+    );
+
+    // The same id with another key is no proof either.
+    fs::write(&file, record("4242", row.ctime)).expect("write a record");
+    let cleaned = records.doctor(&["--key", &hex(key), "--clean"]);
+    cleaned.assert_code(0);
+    assert!(
+        entry(&cleaned, &hex(key)).contains("it was made with key 4242"),
+        "{}",
+        cleaned.stdout
+    );
+    assert_eq!(queue_messages(key), Some(2));
+    let mut drain = c_program("msgq_receiver");
+    drain.args(["-k", &hex(key)]);
+    run(drain, b"").assert_code(0);
     assert_no_sysv_objects(key);
 }
 
 #[test]
-fn a_segment_and_semaphores_are_kept_while_attached_and_removed_once_their_owner_is_killed() {
+fn a_record_directory_that_is_a_symlink_or_not_ours_is_refused() {
+    let target = Records::new("doc-rec-target");
+    fs::create_dir(&target.0).expect("mkdir");
+    fs::set_permissions(&target.0, fs::Permissions::from_mode(0o700)).expect("chmod");
+    let link = Records::new("doc-rec-link");
+    std::os::unix::fs::symlink(&target.0, &link.0).expect("symlink");
+    let theirs = Records::new("doc-rec-theirs");
+    fs::create_dir(&theirs.0).expect("mkdir");
+    fs::set_permissions(&theirs.0, fs::Permissions::from_mode(0o700)).expect("chmod");
+    std::os::unix::fs::chown(&theirs.0, Some(65534), Some(65534)).expect("chown");
+    let open = Records::new("doc-rec-open");
+    fs::create_dir(&open.0).expect("mkdir");
+    fs::set_permissions(&open.0, fs::Permissions::from_mode(0o755)).expect("chmod");
+
+    for (records, why) in [
+        (&link, "is a symbolic link"),
+        (&theirs, "belongs to uid 65534"),
+        (&open, "has mode 0755"),
+    ] {
+        let key = unique_key();
+        let _cleanup = RemoveOnDrop(vec![key]);
+        // A program still works, and says once that it cannot record.
+        let mut sender = records.program("msgq-sender");
+        sender.args(["--key", &hex(key), "--message", "hi"]);
+        let sent = run(sender, b"");
+        sent.assert_code(0);
+        let warnings: Vec<&str> = sent
+            .stderr
+            .lines()
+            .filter(|l| l.contains("cannot record what we create"))
+            .collect();
+        assert_eq!(warnings.len(), 1, "{}", sent.stderr);
+        assert!(warnings[0].contains(why), "{}", warnings[0]);
+        assert_eq!(
+            queue_messages(key),
+            Some(2),
+            "hi and End, kept for a receiver"
+        );
+
+        let cleaned = records.doctor(&["--key", &hex(key), "--clean"]);
+        cleaned.assert_code(1);
+        assert!(cleaned.stdout.contains("refused: "), "{}", cleaned.stdout);
+        assert!(cleaned.stdout.contains(why), "{}", cleaned.stdout);
+        assert!(
+            cleaned
+                .stderr
+                .starts_with("ipc-doctor: error: reading the records of ownership"),
+            "{}",
+            cleaned.stderr
+        );
+        assert!(removed_lines(&cleaned).is_empty(), "{}", cleaned.stdout);
+        assert!(sysv_key_exists("msg", key), "nothing is known to be ours");
+        let named = records.doctor(&["--remove", &hex(key)]);
+        named.assert_code(0);
+        assert_no_sysv_objects(key);
+    }
+    assert_eq!(
+        target.files(),
+        Vec::<String>::new(),
+        "nothing written through the link"
+    );
+    assert_eq!(theirs.files(), Vec::<String>::new());
+    assert_eq!(open.files(), Vec::<String>::new());
+}
+
+#[test]
+fn a_segment_and_semaphores_are_kept_while_attached_even_when_named_and_without_a_record_only_remove_takes_them(
+) {
+    let records = Records::new("doc-rec");
     let key = unique_key();
     let _cleanup = RemoveOnDrop(vec![key]);
     // The segment: c/shm_receiver attaches it and polls its flag.
@@ -328,11 +613,11 @@ fn a_segment_and_semaphores_are_kept_while_attached_and_removed_once_their_owner
     let pid = receiver.pid().as_raw();
     // Its first semop comes just after that line: wait until the kernel records it.
     wait_until("the copy has made its first semop", || {
-        let report = doctor(&["--key", &hex(key)]);
+        let report = records.doctor(&["--key", &hex(key)]);
         entry(&report, "1 semaphore(s)").contains("status: in use")
     });
 
-    let busy = doctor(&["--key", &hex(key), "--clean"]);
+    let busy = records.doctor(&["--remove", &hex(key)]);
     busy.assert_code(0);
     let segment = entry(&busy, "2052 bytes, 1 attached");
     assert!(
@@ -340,7 +625,8 @@ fn a_segment_and_semaphores_are_kept_while_attached_and_removed_once_their_owner
         "{segment}"
     );
     assert!(
-        segment.contains("in use (1 process(es) attached)"),
+        segment.contains("in use (1 process(es) attached)")
+            && segment.contains("keeps it: a live process uses it"),
         "{segment}"
     );
     let set = entry(&busy, "1 semaphore(s)");
@@ -351,7 +637,19 @@ fn a_segment_and_semaphores_are_kept_while_attached_and_removed_once_their_owner
     first_copy.signal(Signal::SIGKILL);
     let _ = receiver.finish(WATCHDOG);
     let _ = first_copy.finish(WATCHDOG);
-    let cleaned = doctor(&["--key", &hex(key), "--clean"]);
+    let kept = records.doctor(&["--key", &hex(key), "--clean"]);
+    kept.assert_code(0);
+    assert!(
+        kept.stdout.contains("clean: removed 0 object(s)"),
+        "{}",
+        kept.stdout
+    );
+    assert!(
+        entry(&kept, "2052 bytes, 0 attached").contains("--clean keeps it: not ours"),
+        "{}",
+        kept.stdout
+    );
+    let cleaned = records.doctor(&["--remove", &hex(key)]);
     cleaned.assert_code(0);
     assert!(
         cleaned
@@ -371,7 +669,9 @@ fn a_segment_and_semaphores_are_kept_while_attached_and_removed_once_their_owner
 }
 
 #[test]
-fn clean_removes_idle_fifos_but_never_other_files_or_fifos_in_use() {
+fn fifos_without_a_record_are_kept_and_remove_takes_an_idle_one_but_never_other_files_or_fifos_in_use(
+) {
+    let records = Records::new("doc-rec");
     let idle = unique_path("doc-idle");
     let plain = unique_path("doc-plain");
     let busy = unique_path("doc-busy");
@@ -389,16 +689,29 @@ fn clean_removes_idle_fifos_but_never_other_files_or_fifos_in_use() {
         .iter()
         .map(|p| p.display().to_string())
         .collect();
-    let args = [
+    let kept = records.doctor(&[
         "--path", &paths[0], "--path", &paths[1], "--path", &paths[2], "--clean",
+    ]);
+    let idle_left = fs::symlink_metadata(&idle).is_ok();
+    let args = [
+        "--remove", &paths[0], "--remove", &paths[1], "--remove", &paths[2],
     ];
-    let out = doctor(&args);
+    let out = records.doctor(&args);
     let plain_left = fs::read(&plain).ok();
     let busy_left = fs::symlink_metadata(&busy).is_ok();
     drop(holder);
+    let _ = fs::remove_file(&idle);
     let _ = fs::remove_file(&plain);
     let _ = fs::remove_file(&busy);
 
+    kept.assert_code(0);
+    assert!(
+        kept.stdout.contains("clean: removed 0 object(s)"),
+        "{}",
+        kept.stdout
+    );
+    assert!(entry(&kept, &paths[0]).contains("--clean keeps it: not ours"));
+    assert!(idle_left, "a FIFO without a record is kept by --clean");
     out.assert_code(0);
     assert!(
         out.stdout.contains(&format!("removed FIFO {}", paths[0])),
@@ -420,48 +733,86 @@ fn clean_removes_idle_fifos_but_never_other_files_or_fifos_in_use() {
 }
 
 #[test]
-fn clean_removes_our_posix_segments_but_not_other_names() {
+fn our_killed_posix_queue_is_cleaned_and_a_segment_without_a_record_only_by_name() {
     let Ok(meta) = fs::metadata("/dev/shm") else {
         return; // no POSIX shared memory file system on this machine: nothing to test
     };
     assert!(meta.is_dir());
-    let ours = unique_path("doc-shm")
-        .file_name()
-        .map(PathBuf::from)
-        .expect("a name");
-    let ours = Path::new("/dev/shm").join(ours);
-    let theirs = Path::new("/dev/shm").join(format!("ipcdoc-not-ours-{}", std::process::id()));
-    fs::write(&ours, vec![0u8; 4096]).expect("create a segment");
-    fs::write(&theirs, b"x").expect("create a segment");
-    let our_name = format!(
-        "/{}",
-        ours.file_name().unwrap_or_default().to_string_lossy()
+    let records = Records::new("doc-rec");
+    let name_of = |path: &Path| {
+        format!(
+            "/{}",
+            path.file_name().unwrap_or_default().to_string_lossy()
+        )
+    };
+    // Another program's segments: plain files in /dev/shm (which is what shm_open makes).
+    let first = Path::new("/dev/shm").join(
+        unique_path("doc-shm")
+            .file_name()
+            .map(PathBuf::from)
+            .expect("a name"),
     );
-    let their_name = format!(
-        "/{}",
-        theirs.file_name().unwrap_or_default().to_string_lossy()
-    );
+    let second = Path::new("/dev/shm").join(format!("ipcdoc-not-ours-{}", std::process::id()));
+    fs::write(&first, vec![0u8; 4096]).expect("create a segment");
+    fs::write(&second, b"x").expect("create a segment");
+    let (first_name, second_name) = (name_of(&first), name_of(&second));
+    // Our POSIX queue, left by a receiver killed while it waited.
+    let queue = name_of(&unique_path("doc-mq"));
+    let queue_file = Path::new("/dev/mqueue").join(&queue[1..]);
+    let mut receiver = records.program("msgq-receiver");
+    receiver
+        .args(["--posix", "--name", &queue])
+        .stdin(Stdio::null());
+    let mut receiver = Running::start(receiver, None);
+    receiver.wait_for_stderr("waiting for messages", READY);
+    receiver.signal(Signal::SIGKILL);
+    let _ = receiver.finish(WATCHDOG);
 
-    let out = doctor(&["--name", &our_name, "--name", &their_name, "--clean"]);
-    let theirs_left = theirs.exists();
-    let _ = fs::remove_file(&theirs);
-    let _ = fs::remove_file(&ours);
-    out.assert_code(0);
-    assert!(
-        out.stdout.contains(&format!(
-            "removed POSIX shared memory {our_name}: 4096 bytes"
-        )),
+    let names = [
+        "--name",
+        &first_name,
+        "--name",
+        &second_name,
+        "--name",
+        &queue,
+    ];
+    let mut args = names.to_vec();
+    args.push("--clean");
+    let cleaned = records.doctor(&args);
+    let named = records.doctor(&["--remove", &first_name]);
+    let second_left = second.exists();
+    let _ = fs::remove_file(&second);
+    let _ = fs::remove_file(&first);
+    let _ = fs::remove_file(&queue_file);
+    cleaned.assert_code(0);
+    let removed = removed_lines(&cleaned);
+    assert_eq!(
+        removed,
+        [format!(
+            "removed POSIX message queue {queue}: dropped 0 bytes of messages"
+        )],
         "{}",
-        out.stdout
+        cleaned.stdout
     );
     assert!(
-        entry(&out, &their_name).contains("name is not one of ours"),
+        entry(&cleaned, &first_name).contains("--clean keeps it: not ours"),
         "{}",
-        out.stdout
+        cleaned.stdout
     );
-    assert!(theirs_left);
-    assert_gone(&ours);
-    assert_gone(&theirs);
+    named.assert_code(0);
+    assert_eq!(
+        removed_lines(&named),
+        [format!(
+            "removed POSIX shared memory {first_name}: 4096 bytes"
+        )],
+        "{}",
+        named.stdout
+    );
+    assert!(second_left, "never named, never removed");
+    assert_eq!(records.files(), Vec::<String>::new());
+    assert_gone(&first);
+    assert_gone(&second);
+    assert_gone(&queue_file);
 }
 
 #[test]
