@@ -119,6 +119,33 @@ impl Record {
         }
     }
 
+    /// True when the object this record names is no longer there: System V, no object of its
+    /// kind with its id, key and (for a queue or segment) creation time; a file, nothing with
+    /// its device and inode numbers at its name. (Unknown, e.g. /proc/sysvipc unreadable: false.)
+    pub fn object_gone(&self) -> bool {
+        match self.kind {
+            Kind::Sysv(kind) => match sysvipc::list(kind) {
+                Ok(rows) => !rows.iter().any(|row| {
+                    i64::from(row.id) == self.id
+                        && row.key.to_string() == self.name
+                        && (row.ctime == self.stamp
+                            || (kind == sysvipc::Kind::Semaphores && row.ctime >= self.stamp))
+                }),
+                Err(_) => false,
+            },
+            _ => {
+                let path = match self.kind {
+                    Kind::PosixQueue | Kind::PosixSegment => posix_path(self.kind, &self.name),
+                    _ => PathBuf::from(&self.name),
+                };
+                match fs::symlink_metadata(path) {
+                    Ok(meta) => meta.ino() as i64 != self.id || meta.dev() as i64 != self.stamp,
+                    Err(err) => err.kind() == std::io::ErrorKind::NotFound,
+                }
+            }
+        }
+    }
+
     /// The record as text: one `field=value` per line.
     fn to_text(&self) -> String {
         format!(
@@ -307,6 +334,26 @@ fn record(kind: Kind, name: String, id: i64, stamp: i64) {
             dir.join(record.file_name()).display()
         ));
     }
+    prune(&dir);
+}
+
+/// Housekeeping: deletes the records whose object is gone and whose creator is dead (another
+/// program removed the object, e.g. the C receiver that `msgctl(IPC_RMID)`s our sender's queue),
+/// so the directory does not grow.
+fn prune(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        if let Ok(record) = read_one(&entry.path()) {
+            if !record.creator_alive() && record.object_gone() {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
 }
 
 /// Records the System V object `id` (with `key`) we just created; its creation time is read
@@ -365,34 +412,40 @@ pub fn record_socket(path: &Path) {
     record_file(Kind::Socket, &path.to_string_lossy(), path);
 }
 
-/// Deletes the record of an object we removed (quietly: no record, nothing to do).
+/// Deletes the record of an object once it is gone (we removed it, or found it removed or
+/// replaced); a record whose object is still there is kept (quietly: no record, nothing to do).
+/// So a guard may call it whatever happened, and never deletes the record of another of our
+/// processes that made a new object with the same name.
 fn forget(kind: Kind, name: &str, id: i64) {
     if let Ok(Some(dir)) = checked_directory(false) {
-        let _ = fs::remove_file(dir.join(file_name(kind, name, id)));
+        let path = dir.join(file_name(kind, name, id));
+        if read_one(&path).is_ok_and(|record| record.object_gone()) {
+            let _ = fs::remove_file(path);
+        }
     }
 }
 
-/// Deletes the record of System V object `id`, which we just removed (`IPC_RMID`).
+/// Deletes the record of System V object `id` if it is gone (we just removed it: `IPC_RMID`).
 pub fn forget_sysv(kind: sysvipc::Kind, id: i32) {
     forget(Kind::Sysv(kind), "", id.into());
 }
 
-/// Deletes the record of a POSIX queue we just removed (`mq_unlink`).
+/// Deletes the record of POSIX queue `name` if it is gone (we just removed it: `mq_unlink`).
 pub fn forget_posix_queue(name: &str) {
     forget(Kind::PosixQueue, name, 0);
 }
 
-/// Deletes the record of a POSIX shared memory object we just removed (`shm_unlink`).
+/// Deletes the record of POSIX shared memory object `name` if it is gone (`shm_unlink`).
 pub fn forget_posix_segment(name: &str) {
     forget(Kind::PosixSegment, name, 0);
 }
 
-/// Deletes the record of a FIFO we just removed (`unlink`).
+/// Deletes the record of the FIFO at `path` if it is gone or replaced (`unlink`).
 pub fn forget_fifo(path: &Path) {
     forget(Kind::Fifo, &path.to_string_lossy(), 0);
 }
 
-/// Deletes the record of a socket path we just removed (`unlink`).
+/// Deletes the record of the socket at `path` if it is gone or replaced (`unlink`).
 pub fn forget_socket(path: &Path) {
     forget(Kind::Socket, &path.to_string_lossy(), 0);
 }
@@ -496,5 +549,40 @@ mod tests {
         assert!(record.creator_alive());
         record.start += 1;
         assert!(!record.creator_alive(), "same pid, another process");
+    }
+
+    /// The only test here that sets IPC_PAIRS_RECORDS (the others never read it).
+    #[test]
+    fn a_fifo_is_recorded_its_record_outlives_it_not_and_a_symlinked_directory_is_refused() {
+        let base = std::env::temp_dir().join(format!("ipt-own-unit-{}", std::process::id()));
+        let records = base.join("records");
+        let fifo = base.join("fifo");
+        fs::create_dir_all(&base).expect("mkdir");
+        std::env::set_var(DIR_VARIABLE, &records);
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600))
+            .expect("mkfifo");
+        record_fifo(&fifo);
+        let found = read_all().expect("our directory");
+        let meta = fs::metadata(&records).expect("created");
+        assert_eq!(meta.mode() & 0o777, 0o700);
+        assert_eq!(found.len(), 1);
+        let record = found[0].record.as_ref().expect("readable");
+        assert_eq!(
+            (record.kind, record.name.as_str()),
+            (Kind::Fifo, &*fifo.to_string_lossy())
+        );
+        assert!(record.creator_alive() && !record.object_gone());
+        forget_fifo(&fifo);
+        assert_eq!(read_all().expect("ours").len(), 1, "still there: kept");
+        fs::remove_file(&fifo).expect("unlink");
+        forget_fifo(&fifo);
+        assert!(read_all().expect("ours").is_empty(), "gone: forgotten");
+
+        fs::remove_dir(&records).expect("rmdir");
+        std::os::unix::fs::symlink(&base, &records).expect("symlink");
+        let refused = read_all().expect_err("a symlink is refused");
+        assert!(refused.contains("symbolic link"), "{refused}");
+        std::env::remove_var(DIR_VARIABLE);
+        fs::remove_dir_all(&base).expect("cleanup");
     }
 }

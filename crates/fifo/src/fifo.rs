@@ -302,10 +302,7 @@ impl Drop for Fifo {
         let (program, shown) = (program::name(), self.path.display());
         match lstat(&self.path) {
             Ok(stat) if Identity::of(&stat) == self.identity => match unlink(&self.path) {
-                Ok(()) => {
-                    ipc_common::ownership::forget_fifo(&self.path);
-                    note(format_args!("{program}: removed the FIFO {shown}"))
-                }
+                Ok(()) => note(format_args!("{program}: removed the FIFO {shown}")),
                 Err(Errno::ENOENT) => {}
                 Err(errno) => note(format_args!(
                     "{program}: warning: could not remove the FIFO {shown}: {}",
@@ -321,6 +318,8 @@ impl Drop for Fifo {
                 ipc_common::error::describe_errno(errno)
             )),
         }
+        // Once our FIFO is gone (removed, or replaced by another file), so is its record.
+        ipc_common::ownership::forget_fifo(&self.path);
     }
 }
 

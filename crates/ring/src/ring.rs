@@ -41,8 +41,7 @@ impl Drop for ShmName {
             let removed = shm_unlink(self.name.as_str());
             trace::call_zero(|| format!("shm_unlink(\"{}\")", self.name), &removed);
             match removed {
-                Ok(()) => ownership::forget_posix_segment(&self.name),
-                Err(Errno::ENOENT) => {}
+                Ok(()) | Err(Errno::ENOENT) => ownership::forget_posix_segment(&self.name),
                 Err(errno) => eprintln!(
                     "warning: removing the ring {}: {}",
                     self.name,

@@ -85,6 +85,7 @@ impl Drop for SocketPath {
         let ours = std::fs::symlink_metadata(&self.path)
             .is_ok_and(|meta| meta.dev() == self.dev && meta.ino() == self.ino);
         if !ours {
+            ipc_common::ownership::forget_socket(&self.path); // ours is gone: so is its record
             eprintln!(
                 "{}: warning: {} is no longer our socket; leaving it alone",
                 program::name(),

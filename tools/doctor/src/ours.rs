@@ -146,20 +146,6 @@ fn record_kind(kind: FileKind) -> Option<RecordKind> {
     })
 }
 
-/// True when the object a record names exists no more (System V: no object with its id;
-/// others: no file at its name).
-pub fn object_gone(record: &Record) -> bool {
-    match record.kind {
-        RecordKind::Sysv(kind) => crate::sysv::list(kind)
-            .map(|all| !all.iter().any(|o| i64::from(o.id) == record.id))
-            .unwrap_or(false),
-        RecordKind::PosixQueue | RecordKind::PosixSegment => {
-            std::fs::symlink_metadata(ownership::posix_path(record.kind, &record.name)).is_err()
-        }
-        RecordKind::Fifo | RecordKind::Socket => std::fs::symlink_metadata(&record.name).is_err(),
-    }
-}
-
 /// `made by PROGRAM pid N (alive|dead)`, for the report.
 pub fn creator_text(record: &Record) -> String {
     let state = if record.creator_alive() {

@@ -27,7 +27,7 @@ use ipc_common::cli::Key;
 use ipc_common::ownership;
 use ipc_common::{error, program, Error, Result};
 use ipc_doctor::files::{self, FileObject, MQUEUE_DIR, SHM_DIR};
-use ipc_doctor::ours::{self, Ownership, Records};
+use ipc_doctor::ours::{Ownership, Records};
 use ipc_doctor::policy::{self, Verdict};
 use ipc_doctor::sysv::{self, Kind, SysvObject};
 use ipc_doctor::{limits, remove_file, remove_sysv, report, Filter, Removal};
@@ -158,7 +158,7 @@ fn run(args: &Args) -> Result<()> {
             }
         }
     }
-    let gone = gone_records(&records, &filter);
+    let gone = gone_records(&records, &filter, &stale);
     out.push_str(&report::records(&records, &stale, &gone));
     print(&out)?;
 
@@ -209,10 +209,15 @@ fn run(args: &Args) -> Result<()> {
 
 /// The records (selected by `filter`) whose object is gone and whose creator is dead: left by
 /// a program killed after its object was removed by someone else. With why, for the report.
-fn gone_records(records: &Records, filter: &Filter) -> Vec<(PathBuf, String)> {
+fn gone_records(
+    records: &Records,
+    filter: &Filter,
+    stale: &[(PathBuf, String)],
+) -> Vec<(PathBuf, String)> {
     records
         .records()
-        .filter(|(_, r)| filter.takes_record(r) && !r.creator_alive() && ours::object_gone(r))
+        .filter(|(path, _)| !stale.iter().any(|(file, _)| file == path))
+        .filter(|(_, r)| filter.takes_record(r) && !r.creator_alive() && r.object_gone())
         .map(|(path, r)| {
             let what = match r.kind {
                 ownership::Kind::Sysv(kind) => format!("{kind} key {} id {}", r.name, r.id),
