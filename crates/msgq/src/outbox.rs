@@ -17,12 +17,16 @@ use crate::queue::Queue;
 use crate::MQ_PRIO_MAX;
 
 /// The sender's [`Outbox`]: one msgsnd (type `tag`) or mq_send (priority `tag`) per message.
+///
+/// With several tags ([`QueueOutbox::tagged`]) the messages take them in turn, and End takes
+/// the one a receiver that orders by tag takes last (the highest type, the lowest priority),
+/// so it comes after every message of this sender, whatever order they are taken in.
 #[derive(Debug)]
 pub struct QueueOutbox {
     queue: Queue,
     codec: Codec,
-    /// System V message type (> 0), or POSIX priority.
-    tag: c_long,
+    /// System V message types (> 0), or POSIX priorities, taken in turn; never empty.
+    tags: Vec<c_long>,
     nowait: bool,
     /// The encoded message, reused from one send to the next.
     record: Vec<u8>,
@@ -37,7 +41,7 @@ impl QueueOutbox {
         QueueOutbox {
             queue: queue.into(),
             codec: Codec::Bincode,
-            tag,
+            tags: vec![tag],
             nowait,
             record: Vec::new(),
             sent: 0,
@@ -49,6 +53,33 @@ impl QueueOutbox {
     pub fn speaking(mut self, codec: Codec) -> Self {
         self.codec = codec;
         self
+    }
+
+    /// Gives the messages the types (System V) or priorities (POSIX) `tags` in turn: the
+    /// first message the first tag, the second the second, and so on round. End takes the tag
+    /// a receiver that orders by tag takes last (the highest type: `msgrcv` with a negative
+    /// msgtyp takes the lowest type first; the lowest priority: `mq_receive` takes the highest
+    /// first). An empty `tags` keeps the one tag given to [`QueueOutbox::new`].
+    #[must_use]
+    pub fn tagged(mut self, tags: &[c_long]) -> Self {
+        if !tags.is_empty() {
+            self.tags = tags.to_vec();
+        }
+        self
+    }
+
+    /// The tag of the next message (`end`: of End).
+    fn tag(&self, end: bool) -> c_long {
+        let last = match self.queue {
+            Queue::SystemV(_) => self.tags.iter().max(),
+            Queue::Posix(_) => self.tags.iter().min(),
+        };
+        if end {
+            *last.unwrap_or(&self.tags[0])
+        } else {
+            // sent < len fits in usize: the remainder of a division by a Vec's length.
+            self.tags[(self.sent % self.tags.len() as u64) as usize]
+        }
     }
 
     /// The queue.
@@ -88,10 +119,11 @@ impl Outbox for QueueOutbox {
             }
         }
         self.codec.encode(msg, &mut self.record)?;
+        let tag = self.tag(matches!(msg.body, Body::End));
         let record = &self.record;
         match &mut self.queue {
-            Queue::SystemV(queue) => queue.send(record, self.tag, self.nowait)?,
-            Queue::Posix(queue) => queue.send(record, priority(self.tag)?, self.nowait)?,
+            Queue::SystemV(queue) => queue.send(record, tag, self.nowait)?,
+            Queue::Posix(queue) => queue.send(record, priority(tag)?, self.nowait)?,
         }
         self.count_one();
         Ok(())
@@ -106,9 +138,10 @@ impl Outbox for QueueOutbox {
 
     /// The raw path: `bytes` as one kernel message, no codec.
     fn send_bytes(&mut self, bytes: &[u8]) -> Result<()> {
+        let tag = self.tag(false);
         match &mut self.queue {
-            Queue::SystemV(queue) => queue.send(bytes, self.tag, self.nowait)?,
-            Queue::Posix(queue) => queue.send(bytes, priority(self.tag)?, self.nowait)?,
+            Queue::SystemV(queue) => queue.send(bytes, tag, self.nowait)?,
+            Queue::Posix(queue) => queue.send(bytes, priority(tag)?, self.nowait)?,
         }
         self.count_one();
         Ok(())

@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 use ipc_common::clayout::{self, CLayout};
 use ipc_common::cli::{KeyArg, ModeArg, DEFAULT_POSIX_NAME};
 use ipc_common::codec::WireArg;
-use ipc_common::{Error, Result};
+use ipc_common::{program, Error, Result};
 
 use crate::posix::{Access, PosixQueue};
 use crate::sysv::{ModeRule, MsgQueue};
@@ -163,6 +163,31 @@ impl Queue {
                 Err(_) => String::new(),
             },
         }
+    }
+
+    /// A sender that stops early (Ctrl-C, SIGTERM, an error) after its first message leaves
+    /// the queue, and what it holds, to the receiver: this says so, as the receiver's guard
+    /// does when it keeps a queue. C: `msgctl(id, IPC_STAT, &ds)` for `msg_qnum`, or
+    /// `mq_getattr(mqd, &attr)` for `mq_curmsgs`.
+    pub fn tell_kept(&self) {
+        let program = program::name();
+        let Ok(messages) = self.messages() else {
+            return;
+        };
+        let plural = if messages == 1 { "" } else { "s" };
+        eprintln!("{program}: kept {self} with {messages} undelivered message{plural}");
+        let remove = match self {
+            Queue::SystemV(queue) => format!("`ipcrm -q {}`", queue.id()),
+            Queue::Posix(queue) => format!(
+                "`rm /dev/mqueue{}` (mqueue file system mounted on /dev/mqueue)",
+                queue.name()
+            ),
+        };
+        let drain = match self {
+            Queue::SystemV(queue) => queue.drain_command(),
+            Queue::Posix(queue) => queue.drain_command(),
+        };
+        eprintln!("hint: drain it with `{drain}` (the receiver), or remove it with {remove}");
     }
 
     /// How many messages are in the queue now.

@@ -326,7 +326,7 @@ impl MsgQueue {
     }
 
     /// The command that drains this queue, for the "kept" message.
-    fn drain_command(&self) -> String {
+    pub(crate) fn drain_command(&self) -> String {
         let key = if self.key.0 > 0 {
             self.key.0.to_string()
         } else {

@@ -18,6 +18,7 @@
 //!   msgq-sender                                  # type lines; `end` or Ctrl-D finishes
 //!   msgq-sender --message hello --message world  # System V queue, key 1234, type 1
 //!   msgq-sender --count 100 --size 64 --type 2   # generated messages, all of type 2
+//!   msgq-sender --count 6 --type 1,3             # types 1, 3, 1, 3, ... in turn; End type 3
 //!   msgq-sender --key 0x4d2 --nowait ...         # a full queue is an error, not a wait
 //!   msgq-sender --posix --name /ipc-pairs --priority 5 --message hi   # POSIX: mq_send
 //!   msgq-sender --wire c                         # to msg1.c / c/build/msgq_receiver
@@ -44,14 +45,16 @@ struct Args {
     queue: QueueArgs,
     #[command(flatten)]
     source: MessageSource,
-    /// System V message type of every message, End included (msgsnd's mtype, > 0)
-    #[arg(long = "type", value_name = "T", default_value_t = 1,
+    /// System V message type of every message (msgsnd's mtype, > 0); several (--type 1,3)
+    /// are taken in turn, and End takes the highest
+    #[arg(long = "type", value_name = "T", default_value = "1", value_delimiter = ',',
           value_parser = clap::value_parser!(i64).range(1..), conflicts_with = "posix")]
-    mtype: i64,
-    /// POSIX priority of every message, End included (mq_send's msg_prio; higher is taken first)
-    #[arg(long, value_name = "P", default_value_t = 0,
+    mtype: Vec<i64>,
+    /// POSIX priority of every message (mq_send's msg_prio; higher is taken first); several
+    /// (--priority 0,5) are taken in turn, and End takes the lowest
+    #[arg(long, value_name = "P", default_value = "0", value_delimiter = ',',
           value_parser = clap::value_parser!(u32).range(..i64::from(MQ_PRIO_MAX)), requires = "posix")]
-    priority: u32,
+    priority: Vec<u32>,
     /// Fail with "queue full" instead of waiting for room (IPC_NOWAIT / a deadline already past)
     #[arg(long)]
     nowait: bool,
@@ -82,13 +85,25 @@ fn run(args: &Args) -> Result<()> {
     let queue = Queue::open_or_create(&args.queue, Role::Sender, &args.wire)?;
     let verb = if queue.created() { "created" } else { "opened" };
     eprintln!("msgq-sender: {verb} {queue}: {}", queue.details());
-    let tag = if args.queue.posix {
-        i64::from(args.priority)
+    let tags: Vec<i64> = if args.queue.posix {
+        args.priority.iter().map(|&p| i64::from(p)).collect()
     } else {
-        args.mtype
+        args.mtype.clone()
     };
-    let mut outbox = QueueOutbox::new(queue, tag, args.nowait).speaking(args.wire.codec(layout));
-    let sent = run_sender(&args.source, ENTER_SOME_TEXT, &mut outbox)?;
+    let mut outbox = QueueOutbox::new(queue, tags[0], args.nowait)
+        .tagged(&tags)
+        .speaking(args.wire.codec(layout));
+    let sent = match run_sender(&args.source, ENTER_SOME_TEXT, &mut outbox) {
+        Ok(sent) => sent,
+        Err(err) => {
+            // Stopped (Ctrl-C, SIGTERM) or failed after the first message: what is queued
+            // stays for the receiver, and we say so (before the program's last line).
+            if outbox.sent() > 0 {
+                outbox.queue().tell_kept();
+            }
+            return Err(err);
+        }
+    };
     let plural = if sent.messages == 1 { "" } else { "s" };
     let queue = outbox.queue();
     let holds = queue

@@ -215,7 +215,7 @@ impl PosixQueue {
         })
     }
 
-    fn drain_command(&self) -> String {
+    pub(crate) fn drain_command(&self) -> String {
         let mode = if self.mode == DEFAULT_MODE {
             String::new()
         } else {
