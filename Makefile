@@ -47,5 +47,5 @@ c: ## Build the tutorial's C programs in c/ (our fixed versions)
 textbook: ## Build the textbook's C programs in c/textbook/, as printed
 	$(MAKE) -C c/textbook
 
-clean-ipc: ## Remove every IPC object and file our programs may have left, nothing else
-	@$(CARGO) run -q --locked -p ipc-doctor -- --clean --unused
+clean-ipc: ## Remove the IPC objects our programs recorded and left behind; never an object without a record
+	@$(CARGO) run -q --locked -p ipc-doctor -- --clean
