@@ -14,6 +14,14 @@
 //!   address, and lets the kernel report an ICMP "port unreachable" as ECONNREFUSED: that is
 //!   how the client learns that no server is there.
 //!
+//! **The first datagram is sent several times.** Until the server has answered once, a lost
+//! first datagram (or a server that starts a moment after us: the kernel then answers with
+//! ICMP "port unreachable") is not yet a verdict: the client sends it again, up to
+//! [`FIRST_TRIES`] times spread over `--timeout`, saying so each time, and only then says
+//! that no server answered and what it tried. The server recognises a resent first datagram
+//! (it acknowledges it again and does not count it twice). After the first answer each message
+//! is sent once: a lost one shows as "never came back", as UDP promises no more.
+//!
 //! A datagram holds at most 65,507 bytes ([`crate::datagram::MAX_DATAGRAM`]), so the payload of a message is
 //! limited accordingly. The server's end is [`crate::udp_server`].
 
@@ -34,6 +42,9 @@ use crate::connect::{host_port, resolve};
 use crate::datagram::{check_size, retry, RECV_BUFFER};
 use crate::report::{describe, print_line};
 use crate::START_SERVER_HINT;
+
+/// How many times the first datagram is sent before the client says no server answered.
+pub const FIRST_TRIES: u32 = 5;
 
 /// How waiting for one acknowledgement ended.
 enum Reply {
@@ -138,10 +149,23 @@ impl UdpClient {
         }
     }
 
-    /// C: `poll` + `recv` until the acknowledgement of `seq` arrives or `timeout` passes.
+    /// How long each try of the first datagram waits: `--timeout` spread over the tries.
+    fn first_wait(&self) -> Duration {
+        self.timeout / FIRST_TRIES
+    }
+
+    /// C: `poll(fd, POLLIN, ms)`: waits `wait` before a datagram is sent again (a refused one
+    /// fails at once); Ctrl-C ends the wait. A datagram that arrives meanwhile is left for
+    /// [`UdpClient::await_ack`].
+    fn pause(&self, wait: Duration) -> Result<()> {
+        signals::wait_fd(self.socket.as_fd(), PollFlags::POLLIN, Some(wait))?;
+        Ok(())
+    }
+
+    /// C: `poll` + `recv` until the acknowledgement of `seq` arrives or `wait` passes.
     /// Older acknowledgements that arrive late are counted and otherwise skipped.
-    fn await_ack(&mut self, seq: u64) -> Result<Reply> {
-        let deadline = Instant::now() + self.timeout;
+    fn await_ack(&mut self, seq: u64, wait: Duration) -> Result<Reply> {
+        let deadline = Instant::now() + wait;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if !signals::wait_fd(self.socket.as_fd(), PollFlags::POLLIN, Some(left))? {
@@ -193,16 +217,16 @@ impl UdpClient {
         Ok(true)
     }
 
-    /// The error when no server answers: `{what} localhost:9734: {why} on 127.0.0.1:9734`.
-    fn no_server(&self, what: &str, why: &str) -> Error {
-        let tried = self.addrs[..=self.current]
+    /// The error when no server answers: `{what} localhost:9734: {why} on 127.0.0.1:9734{tried}`.
+    fn no_server(&self, what: &str, why: &str, tried: &str) -> Error {
+        let addresses = self.addrs[..=self.current]
             .iter()
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join(" or ");
         Error::new(
             format!("{what} {}", self.target),
-            format!("{why} on {tried}"),
+            format!("{why} on {addresses}{tried}"),
         )
         .with_hint(START_SERVER_HINT)
     }
@@ -212,9 +236,19 @@ impl Outbox for UdpClient {
     fn send(&mut self, msg: &Message) -> Result<()> {
         wire::encode(msg, &mut self.out).map_err(|err| err.context("encoding a message"))?;
         check_size(self.out.len(), format!("sending message {}", msg.seq))?;
+        // Tries of this datagram to the current address (more than one only before the
+        // server's first answer), and how many of them the kernel refused.
+        let mut tries = 0u32;
+        let mut refused = 0u32;
         loop {
+            tries += 1;
+            let wait = if self.answered {
+                self.timeout
+            } else {
+                self.first_wait()
+            };
             let reply = if self.transmit()? {
-                self.await_ack(msg.seq)?
+                self.await_ack(msg.seq, wait)?
             } else {
                 Reply::Refused
             };
@@ -234,22 +268,48 @@ impl Outbox for UdpClient {
                     }
                     return Ok(());
                 }
-                // ICMP said no server is there (now), or nothing ever came back: try the
-                // host's next address while none has answered yet, else give up.
+                // ICMP said no server is there (now), or nothing came back: before the
+                // first answer, send the datagram again (it may have been lost, or the
+                // server may be starting), then try the host's next address, then give up.
                 Reply::TimedOut | Reply::Refused => {
-                    if self.try_next_address()? {
+                    let why = if matches!(reply, Reply::Refused) {
+                        refused += 1;
+                        "port unreachable"
+                    } else {
+                        "no acknowledgement"
+                    };
+                    if !self.answered && tries < FIRST_TRIES {
+                        if matches!(reply, Reply::Refused) {
+                            self.pause(wait)?;
+                        }
+                        eprintln!(
+                            "{}: {why} for the first datagram from {}: sending it again ({} of {FIRST_TRIES})",
+                            program::name(),
+                            self.server(),
+                            tries + 1
+                        );
                         continue;
                     }
+                    if self.try_next_address()? {
+                        tries = 0;
+                        refused = 0;
+                        continue;
+                    }
+                    let tried = format!(
+                        "; the first datagram was sent {tries} times, {} s apart ({refused} refused with port unreachable)",
+                        wait.as_secs_f64()
+                    );
                     return Err(match reply {
                         Reply::Refused if self.answered => {
-                            self.no_server("connection refused by", "no UDP server answers any more").with_hint(
+                            self.no_server("connection refused by", "no UDP server answers any more", "").with_hint(
                                 "socket-server was stopped; start it again, or run make demo-socket",
                             )
                         }
-                        Reply::Refused => self.no_server("connection refused by", "no UDP server is listening"),
+                        Reply::Refused => self.no_server("connection refused by", "no UDP server is listening", &tried),
                         _ => self.no_server(
                             "no answer from",
                             &format!("no UDP server answered within {} s", self.timeout.as_secs_f64()),
+                            &tried,
                         ),
                     });
                 }

@@ -6,6 +6,11 @@
 //! promise, the server does not demand: datagrams may overtake each other (the receive loop
 //! is `order_not_promised`), and one that is not a Message is dropped with one log line and
 //! counted as corrupt for its sender.
+//!
+//! A client sends its first datagram again when no acknowledgement came back (see
+//! [`crate::udp`]): the server may have had it and only the acknowledgement was lost. So a
+//! datagram that repeats a client's first one (same address, same sequence number, already
+//! acknowledged) is acknowledged again and not counted a second time.
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, UdpSocket};
@@ -22,12 +27,19 @@ use crate::datagram::{retry, RECV_BUFFER};
 use crate::listener::bind_error;
 use crate::report::{ClientTally, Served};
 
+/// How many finished one-datagram clients are remembered (see `UdpServer::finished`).
+const FINISHED_KEPT: usize = 1024;
+
 /// A bound UDP socket serving clients until `clients` of them have sent their End.
 #[derive(Debug)]
 pub struct UdpServer {
     socket: UdpSocket,
-    /// Each client by its address, with its number in the total.
-    clients: HashMap<SocketAddr, (u32, ClientTally)>,
+    /// Each client by its address, with its number in the total and the sequence number of
+    /// its first datagram (the one it may send again).
+    clients: HashMap<SocketAddr, (u32, ClientTally, u64)>,
+    /// Clients whose very first datagram was their End, by address: a resent End must not
+    /// look like a new client. Forgotten past [`FINISHED_KEPT`] entries.
+    finished: HashMap<SocketAddr, u64>,
     numbered: u32,
     wanted: Option<u64>,
     served: Served,
@@ -49,6 +61,7 @@ impl UdpServer {
         Ok(UdpServer {
             socket,
             clients: HashMap::new(),
+            finished: HashMap::new(),
             numbered: 0,
             wanted: clients,
             served: Served::default(),
@@ -104,30 +117,68 @@ impl UdpServer {
 impl Inbox for UdpServer {
     /// The next datagram of any client, acknowledged; `Closed` after `--clients N` Ends.
     fn receive(&mut self) -> Result<Delivery> {
+        loop {
+            if let Some(delivery) = self.take_datagram()? {
+                return Ok(delivery);
+            }
+        }
+    }
+
+    fn origin(&self) -> Option<&str> {
+        Some(&self.origin)
+    }
+}
+
+impl UdpServer {
+    /// One datagram, acknowledged: `None` when it was a resent first datagram (acknowledged
+    /// again, nothing to count).
+    fn take_datagram(&mut self) -> Result<Option<Delivery>> {
         let name = program::name();
         if self
             .wanted
             .is_some_and(|wanted| self.served.clients >= wanted)
         {
-            return Ok(Delivery::Closed);
+            return Ok(Some(Delivery::Closed));
         }
         let (len, from) = self.recv_from()?;
+        // Decoded before the client is looked up: a resent first datagram is recognised by
+        // its sequence number.
+        let decoded = wire::decode(&self.buf[..len]);
+        let seq = decoded.as_ref().ok().map(|msg| msg.seq);
+        let resent = match (seq, self.clients.get(&from), self.finished.get(&from)) {
+            (Some(seq), Some((_, _, first)), _) => seq == *first,
+            (Some(seq), None, Some(end)) => seq == *end,
+            _ => false,
+        };
+        if let (true, Some(seq)) = (resent, seq) {
+            eprintln!(
+                "{name}: {from} sent its first datagram (message {seq}) again: acknowledged again, not counted twice"
+            );
+            if let Err(err) = self.acknowledge(seq, from) {
+                eprintln!("{name}: could not acknowledge message {seq} of {from}: {err}");
+            }
+            return Ok(None);
+        }
         let numbered = &mut self.numbered;
-        let (id, client) = self.clients.entry(from).or_insert_with(|| {
+        let (id, client, _) = self.clients.entry(from).or_insert_with(|| {
             eprintln!("{name}: first datagram from {from}");
             *numbered += 1;
-            (*numbered, ClientTally::new(from.to_string()))
+            (
+                *numbered,
+                ClientTally::new(from.to_string()),
+                seq.unwrap_or(0),
+            )
         });
         self.origin.clear();
         self.origin.push_str(client.peer());
-        let mut msg = match wire::decode(&self.buf[..len]) {
+        let mut msg = match decoded {
             Ok(msg) => msg,
             Err(err) => {
                 client.bad_record();
                 eprintln!("{name}: dropped a datagram of {len} bytes from {from}: {err}");
-                return Ok(Delivery::Garbled(format!(
+                return Ok(Some(Delivery::Garbled(format!(
                     "{from} sent something that is not a message (counted as corrupt)"
-                )));
+                ))));
             }
         };
         let first_end = client.record(&msg);
@@ -141,23 +192,26 @@ impl Inbox for UdpServer {
         }
         if first_end {
             eprintln!("{name}: {from} finished");
-            if let Some((_, client)) = self.clients.remove(&from) {
+            if let Some((_, client, first)) = self.clients.remove(&from) {
                 client.report();
+                if first == msg.seq {
+                    // Its End was its first datagram: it may come again.
+                    if self.finished.len() >= FINISHED_KEPT {
+                        self.finished.clear();
+                    }
+                    self.finished.insert(from, first);
+                }
             }
             self.served.add(false);
         }
-        Ok(Delivery::Message(msg))
-    }
-
-    fn origin(&self) -> Option<&str> {
-        Some(&self.origin)
+        Ok(Some(Delivery::Message(msg)))
     }
 }
 
 impl Drop for UdpServer {
     /// Shows the counts of the clients that never sent their End, and how many were served.
     fn drop(&mut self) {
-        for (from, (_, client)) in self.clients.drain() {
+        for (from, (_, client, _)) in self.clients.drain() {
             eprintln!("{}: {from} sent no End message", program::name());
             client.report();
             self.served.add(false);
