@@ -228,7 +228,11 @@ pub fn directory() -> PathBuf {
 /// directory (`lstat`: not a symlink), owned by us, that no other user may enter or write.
 /// Ok(None): it does not exist and `create` is false. Err: why it is refused.
 pub fn checked_directory(create: bool) -> Result<Option<PathBuf>, String> {
-    let dir = directory();
+    check_directory(directory(), create)
+}
+
+/// [`checked_directory`] for the directory `dir`.
+fn check_directory(dir: PathBuf, create: bool) -> Result<Option<PathBuf>, String> {
     let meta = match fs::symlink_metadata(&dir) {
         Ok(meta) => meta,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound && !create => return Ok(None),
@@ -313,6 +317,11 @@ fn write(dir: &Path, record: &Record) -> std::io::Result<()> {
 
 /// Records an object we just created. `id` and `stamp` as in [`Record`].
 fn record(kind: Kind, name: String, id: i64, stamp: i64) {
+    record_at(directory(), kind, name, id, stamp);
+}
+
+/// [`record`] in the directory `dir`.
+fn record_at(dir: PathBuf, kind: Kind, name: String, id: i64, stamp: i64) {
     let pid = std::process::id();
     let record = Record {
         kind,
@@ -323,7 +332,7 @@ fn record(kind: Kind, name: String, id: i64, stamp: i64) {
         start: start_time(pid).unwrap_or(0),
         program: crate::program::name().to_string(),
     };
-    let dir = match checked_directory(true) {
+    let dir = match check_directory(dir, true) {
         Ok(Some(dir)) => dir,
         Ok(None) => return,
         Err(why) => return warn_once(&why),
@@ -417,7 +426,12 @@ pub fn record_socket(path: &Path) {
 /// So a guard may call it whatever happened, and never deletes the record of another of our
 /// processes that made a new object with the same name.
 fn forget(kind: Kind, name: &str, id: i64) {
-    if let Ok(Some(dir)) = checked_directory(false) {
+    forget_at(directory(), kind, name, id);
+}
+
+/// [`forget`] in the directory `dir`.
+fn forget_at(dir: PathBuf, kind: Kind, name: &str, id: i64) {
+    if let Ok(Some(dir)) = check_directory(dir, false) {
         let path = dir.join(file_name(kind, name, id));
         if read_one(&path).is_ok_and(|record| record.object_gone()) {
             let _ = fs::remove_file(path);
@@ -463,7 +477,12 @@ pub struct Found {
 /// directory is refused (see [`checked_directory`]). Each file is opened with `O_NOFOLLOW`
 /// (a symlink is refused, not followed) and must be a regular file.
 pub fn read_all() -> Result<Vec<Found>, String> {
-    let Some(dir) = checked_directory(false)? else {
+    read_all_at(directory())
+}
+
+/// [`read_all`] in the directory `dir`.
+fn read_all_at(dir: PathBuf) -> Result<Vec<Found>, String> {
+    let Some(dir) = check_directory(dir, false)? else {
         return Ok(Vec::new());
     };
     let entries = fs::read_dir(&dir).map_err(|err| format!("{}: {err}", dir.display()))?;
@@ -551,38 +570,47 @@ mod tests {
         assert!(!record.creator_alive(), "same pid, another process");
     }
 
-    /// The only test here that sets IPC_PAIRS_RECORDS (the others never read it).
     #[test]
     fn a_fifo_is_recorded_its_record_outlives_it_not_and_a_symlinked_directory_is_refused() {
         let base = std::env::temp_dir().join(format!("ipt-own-unit-{}", std::process::id()));
         let records = base.join("records");
         let fifo = base.join("fifo");
         fs::create_dir_all(&base).expect("mkdir");
-        std::env::set_var(DIR_VARIABLE, &records);
         nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600))
             .expect("mkfifo");
-        record_fifo(&fifo);
-        let found = read_all().expect("our directory");
-        let meta = fs::metadata(&records).expect("created");
-        assert_eq!(meta.mode() & 0o777, 0o700);
+        let meta = fs::symlink_metadata(&fifo).expect("lstat");
+        let name = fifo.to_string_lossy().into_owned();
+        record_at(
+            records.clone(),
+            Kind::Fifo,
+            name.clone(),
+            meta.ino() as i64,
+            meta.dev() as i64,
+        );
+        let found = read_all_at(records.clone()).expect("our directory");
+        let mode = fs::metadata(&records).expect("created").mode();
+        assert_eq!(mode & 0o777, 0o700);
         assert_eq!(found.len(), 1);
         let record = found[0].record.as_ref().expect("readable");
-        assert_eq!(
-            (record.kind, record.name.as_str()),
-            (Kind::Fifo, &*fifo.to_string_lossy())
-        );
+        assert_eq!((record.kind, &record.name), (Kind::Fifo, &name));
         assert!(record.creator_alive() && !record.object_gone());
-        forget_fifo(&fifo);
-        assert_eq!(read_all().expect("ours").len(), 1, "still there: kept");
+        forget_at(records.clone(), Kind::Fifo, &name, 0);
+        assert_eq!(
+            read_all_at(records.clone()).expect("ours").len(),
+            1,
+            "still there: kept"
+        );
         fs::remove_file(&fifo).expect("unlink");
-        forget_fifo(&fifo);
-        assert!(read_all().expect("ours").is_empty(), "gone: forgotten");
+        forget_at(records.clone(), Kind::Fifo, &name, 0);
+        assert!(
+            read_all_at(records.clone()).expect("ours").is_empty(),
+            "gone: forgotten"
+        );
 
         fs::remove_dir(&records).expect("rmdir");
         std::os::unix::fs::symlink(&base, &records).expect("symlink");
-        let refused = read_all().expect_err("a symlink is refused");
+        let refused = read_all_at(records.clone()).expect_err("a symlink is refused");
         assert!(refused.contains("symbolic link"), "{refused}");
-        std::env::remove_var(DIR_VARIABLE);
         fs::remove_dir_all(&base).expect("cleanup");
     }
 }
