@@ -816,6 +816,58 @@ fn our_killed_posix_queue_is_cleaned_and_a_segment_without_a_record_only_by_name
 }
 
 #[test]
+fn another_user_neither_cleans_our_queue_nor_may_remove_it_by_name() {
+    let records = Records::new("doc-rec");
+    let key = unique_key();
+    let _cleanup = RemoveOnDrop(vec![key]);
+    let mut receiver = records.program("msgq-receiver");
+    receiver.args(["--key", &hex(key)]).stdin(Stdio::null());
+    let mut receiver = Running::start(receiver, None);
+    receiver.wait_for_stderr("waiting for messages", READY);
+    receiver.signal(Signal::SIGKILL);
+    let _ = receiver.finish(WATCHDOG);
+
+    // uid 65534 (nobody) has its own records (none of this queue), and IPC_RMID needs the
+    // owner, the creator or root.
+    let as_nobody = |args: &[&str]| {
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_ipc-doctor"))
+            .args(args)
+            .env_remove("IPC_PAIRS_RECORDS")
+            .env_remove("XDG_RUNTIME_DIR");
+        let out = run(cmd, b"");
+        out.assert_no_panic();
+        out
+    };
+    let theirs = as_nobody(&["--key", &hex(key), "--clean"]);
+    theirs.assert_code(0);
+    assert!(
+        entry(&theirs, &hex(key)).contains("--clean keeps it: not ours"),
+        "{}",
+        theirs.stdout
+    );
+    let refused = as_nobody(&["--remove", &hex(key)]);
+    refused.assert_code(1);
+    assert!(
+        refused
+            .stdout
+            .contains(&format!("NOT removed message queue key {key} (")),
+        "{}",
+        refused.stdout
+    );
+    assert!(refused.stdout.contains("EPERM"), "{}", refused.stdout);
+    assert!(sysv_key_exists("msg", key));
+
+    // We, its owner, clean it: our record says our receiver made it and is dead.
+    let cleaned = records.doctor(&["--key", &hex(key), "--clean"]);
+    cleaned.assert_code(0);
+    assert_eq!(removed_lines(&cleaned).len(), 1, "{}", cleaned.stdout);
+    assert_no_sysv_objects(key);
+    assert_eq!(records.files(), Vec::<String>::new());
+}
+
+#[test]
 fn bad_arguments_are_usage_errors() {
     let out = doctor(&["--unused"]);
     out.assert_code(2);
