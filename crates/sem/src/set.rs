@@ -68,6 +68,12 @@ impl Op {
         Op(sys::sembuf(num, 1, 0))
     }
 
+    /// Adds `delta` to semaphore `num` (C: `sem_op = delta`): a negative delta waits until
+    /// the value is at least `-delta`; 0 waits until the value is zero.
+    pub fn add(num: u16, delta: i16) -> Op {
+        Op(sys::sembuf(num, delta, 0))
+    }
+
     /// Wait until semaphore `num` is zero (C: `sem_op = 0`).
     pub fn zero(num: u16) -> Op {
         Op(sys::sembuf(num, 0, 0))

@@ -6,7 +6,12 @@
 //!   EMPTY  = S  free slots
 //!   FULL   = 0  written slots
 //!   WRITER = 1  senders' lock
+//!   INDEX  = 0  the next slot a sender writes (0 .. S-1)
 //! ```
+//!
+//! The write index is a semaphore, not a header word, so that the sender advances it in the
+//! same atomic `semop` as its V(FULL): a sender killed at any instant has either handed its
+//! slot over and advanced the index, or done neither (see crate::writer).
 //!
 //! **Who creates.** Whichever end starts first creates the semaphore set with `IPC_EXCL`,
 //! then the segment, writes the header, and only then initialises the semaphores; the other
@@ -38,8 +43,11 @@ pub const EMPTY: u16 = 0;
 pub const FULL: u16 = 1;
 /// The senders' lock around writing a slot (starts at 1; held with SEM_UNDO).
 pub const WRITER: u16 = 2;
+/// The next slot a sender writes, 0 to S-1 (starts at 0; changed only by the holder of
+/// WRITER, in the semop that hands the slot over).
+pub const INDEX: u16 = 3;
 /// Semaphores in the set.
-pub const NSEMS: u16 = 3;
+pub const NSEMS: u16 = 4;
 
 /// How long each wait lasts before we look at the other end.
 pub(crate) const PEER_CHECK: Duration = Duration::from_millis(200);
@@ -89,7 +97,7 @@ impl Channel {
         for (offset, value) in header {
             segment.word(offset)?.store(value, Ordering::SeqCst);
         }
-        sems.initialise(&[layout.slots as u16, 0, 1])?;
+        sems.initialise(&[layout.slots as u16, 0, 1, 0])?;
         Ok(Channel {
             sems,
             segment,

@@ -37,7 +37,8 @@ pub(crate) mod field {
     pub const RECEIVER_PID: usize = 16;
     /// How many senders have attached so far.
     pub const SENDERS: usize = 20;
-    /// The next slot a sender writes (changed only under WRITER).
+    /// The next slot a `--no-sync` sender writes. (With semaphores the index is the set's
+    /// INDEX semaphore instead, advanced in the same semop as V(FULL): see crate::channel.)
     pub const WRITE_INDEX: usize = 24;
     /// Which handoff the ends use: 0 none yet, else a [`super::Handoff`] word.
     pub const HANDOFF: usize = 28;

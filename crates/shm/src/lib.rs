@@ -79,7 +79,7 @@ mod unsynced;
 mod writer;
 
 pub use args::{ShmArgs, SlotArgs};
-pub use channel::{Channel, EMPTY, FULL, NSEMS, WRITER};
+pub use channel::{Channel, EMPTY, FULL, INDEX, NSEMS, WRITER};
 pub use flag_handoff::{FlagChannel, SHARED_USE_ST};
 pub use layout::{Layout, MIN_SLOT_SIZE};
 pub use reader::ShmReader;

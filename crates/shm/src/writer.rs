@@ -4,26 +4,37 @@
 //! ```text
 //! sender, per message
 //!   P(EMPTY) and P(WRITER), atomically, both with SEM_UNDO
-//!   write slot `write_index % S`: [length][record], encoded or copied in place
-//!   V(WRITER) and V(FULL), atomically (cancelling the undo of P(EMPTY))
+//!   read INDEX (semctl GETVAL): the slot to write
+//!   write slot INDEX: [length][record], encoded or copied in place
+//!   V(WRITER), V(FULL) and INDEX+1 (mod S), atomically (cancelling the undo of P(EMPTY))
 //! ```
 //!
 //! The sender takes both EMPTY and WRITER with SEM_UNDO, so a sender killed while it fills a
 //! slot gives both back; handing the slot over cancels the undo on EMPTY in the same semop.
-//! (A sender killed in the instant after it advanced the write index but before that semop
-//! leaves a written slot that FULL does not count: the receiver then ends with an error when
-//! the last sender leaves, rather than waiting for ever.) While it waits for a free slot, the
-//! sender checks every 200 ms that the receiver whose pid is in the header is alive
-//! (`kill(pid, 0)`).
+//! **No window for a kill.** The write index is the set's INDEX semaphore, advanced in that
+//! same semop: the kernel applies the whole semop or none of it, so a sender killed at any
+//! instant (even `kill -9` just before or after the semop) has either handed its slot over,
+//! counted by FULL, with the index moved past it, or has handed nothing over and moved
+//! nothing: the undo gives back the slot and the lock, and the next sender writes the same
+//! slot again. (When the index was a header word stored before the semop, a sender killed
+//! between the two left a slot that FULL never counted, and the receiver read every later slot
+//! one behind.) While it waits for a free slot, the sender checks every 200 ms that the
+//! receiver whose pid is in the header is alive (`kill(pid, 0)`).
+//!
+//! **A test-only pause.** With the environment variable `IPC_PAIRS_TEST_PAUSE_BEFORE_HANDOVER=N`
+//! the sender stops after filling its Nth slot, just before the semop that hands it over,
+//! prints `test pause: slot filled, not handed over` and waits (Ctrl-C still stops it), so
+//! that a test can `kill -9` it exactly there. Nothing else reads the variable.
 
-use std::sync::atomic::{fence, AtomicU32, Ordering};
+use std::sync::atomic::{fence, Ordering};
+use std::time::Duration;
 
 use ipc_common::process::is_alive;
 use ipc_common::sender::Outbox;
-use ipc_common::{program, wire, Error, Message, Result};
+use ipc_common::{program, signals, wire, Error, Message, Result};
 use ipc_sem::Op;
 
-use crate::channel::{Channel, SenderHold, EMPTY, FULL, PEER_CHECK, WRITER};
+use crate::channel::{Channel, SenderHold, EMPTY, FULL, INDEX, PEER_CHECK, WRITER};
 use crate::layout::{field, Handoff, SLOT_HEADER};
 
 /// The sending end: an [`Outbox`] that puts each message into the next free slot.
@@ -31,7 +42,14 @@ use crate::layout::{field, Handoff, SLOT_HEADER};
 pub struct ShmWriter {
     hold: SenderHold,
     said_waiting: bool,
+    /// Slots handed over so far.
+    handed: u64,
+    /// The test-only pause: stop before handing over slot number N (see the module docs).
+    pause_before: Option<u64>,
 }
+
+/// The test-only pause's environment variable (see the module docs).
+pub const PAUSE_BEFORE_HANDOVER: &str = "IPC_PAIRS_TEST_PAUSE_BEFORE_HANDOVER";
 
 impl ShmWriter {
     /// Registers as a sender in the channel's header (from then on the receiver counts us,
@@ -40,6 +58,10 @@ impl ShmWriter {
         Ok(ShmWriter {
             hold: SenderHold::register(channel, Handoff::Synced)?,
             said_waiting: false,
+            handed: 0,
+            pause_before: std::env::var(PAUSE_BEFORE_HANDOVER)
+                .ok()
+                .and_then(|n| n.parse().ok()),
         })
     }
 
@@ -89,9 +111,8 @@ impl ShmWriter {
         // Everything the receiver wrote before its V(EMPTY) is visible from here on.
         fence(Ordering::Acquire);
         let layout = self.hold.channel.layout();
-        // WRITE_INDEX changes only under WRITER, which we hold: the semops order it, so
-        // Acquire and Release say enough (no SeqCst needed).
-        let index = self.index_word()?.load(Ordering::Acquire);
+        // INDEX changes only in the semop of the holder of WRITER, which we are now.
+        let index = self.write_index()?;
         let filled: Result<()> = self
             .hold
             .channel
@@ -108,10 +129,32 @@ impl ShmWriter {
             self.give_slot_back();
             return Err(err);
         }
-        self.advance_write_index(index)?;
         // Our writes to the slot happen before the V(FULL) that lets the receiver read it.
         fence(Ordering::Release);
-        self.hand_slot_over()
+        if let Err(err) = self.test_pause() {
+            self.give_slot_back();
+            return Err(err);
+        }
+        self.hand_slot_over(index)?;
+        self.handed += 1;
+        Ok(())
+    }
+
+    /// The test-only pause (see the module docs): waits, before handing over the slot, until
+    /// killed or stopped.
+    fn test_pause(&self) -> Result<()> {
+        if self.pause_before != Some(self.handed + 1) {
+            return Ok(());
+        }
+        eprintln!(
+            "{}: test pause: slot filled, not handed over ({PAUSE_BEFORE_HANDOVER}={})",
+            program::name(),
+            self.handed + 1
+        );
+        loop {
+            signals::check()?;
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// P(EMPTY) and P(WRITER), in one atomic semop: a free slot, and the right to fill it.
@@ -132,16 +175,27 @@ impl ShmWriter {
         Ok(())
     }
 
-    /// V(WRITER) and V(FULL), in one atomic semop, which also cancels the undo of our
-    /// P(EMPTY): +1 with SEM_UNDO then -1 without leaves EMPTY's value as it is and its
-    /// adjustment at 0, so once handed over, the slot is the receiver's to free.
-    fn hand_slot_over(&self) -> Result<()> {
+    /// V(WRITER), V(FULL) and the index moved past slot `index`, in one atomic semop, which
+    /// also cancels the undo of our P(EMPTY): +1 with SEM_UNDO then -1 without leaves EMPTY's
+    /// value as it is and its adjustment at 0, so once handed over, the slot is the
+    /// receiver's to free. The index wraps around: +1, or -(S-1) from the last slot back to
+    /// slot 0 (with one slot that is 0, which in a semop means "wait until zero": INDEX is
+    /// always 0 then, so it never waits).
+    fn hand_slot_over(&self, index: u32) -> Result<()> {
+        let slots = self.hold.channel.layout().slots;
+        // slots <= MAX_SLOTS = 32767 (Layout::new), so both steps fit an i16.
+        let step = if index + 1 >= slots {
+            -((slots - 1) as i16)
+        } else {
+            1
+        };
         self.hold.channel.sems.op(
             [
                 Op::post(WRITER).undo(),
                 Op::post(FULL),
                 Op::post(EMPTY).undo(),
                 Op::wait(EMPTY),
+                Op::add(INDEX, step),
             ],
             "handing the slot over",
         )
@@ -157,16 +211,23 @@ impl ShmWriter {
         }
     }
 
-    /// The header word with the next slot to write.
-    fn index_word(&self) -> Result<&AtomicU32> {
-        self.hold.channel.segment.word(field::WRITE_INDEX)
-    }
-
-    /// The next sender writes the slot after `index` (the ring wraps around after S).
-    fn advance_write_index(&self, index: u32) -> Result<()> {
-        let next = index.wrapping_add(1) % self.hold.channel.layout().slots;
-        self.index_word()?.store(next, Ordering::Release);
-        Ok(())
+    /// The slot to write: C `semctl(id, INDEX, GETVAL)`. Read while we hold WRITER, so no
+    /// other sender moves it until our hand-over.
+    fn write_index(&self) -> Result<u32> {
+        let value = self.hold.channel.sems.value(INDEX)?;
+        let slots = self.hold.channel.layout().slots;
+        u32::try_from(value)
+            .ok()
+            .filter(|index| *index < slots)
+            .ok_or_else(|| {
+                Error::new(
+                    "finding the slot to write",
+                    format!(
+                        "the index semaphore holds {value}, not a slot 0 to {}",
+                        slots - 1
+                    ),
+                )
+            })
     }
 }
 
