@@ -37,8 +37,9 @@ pub fn owner(uid: u32) -> String {
     }
 }
 
-fn verdict_text(verdict: &Verdict) -> String {
+fn verdict_text(verdict: &Verdict, named: bool) -> String {
     match verdict {
+        Verdict::Remove if named => "--remove removes it".into(),
         Verdict::Remove => "--clean removes it".into(),
         Verdict::Keep(why) => format!("--clean keeps it: {why}"),
     }
@@ -54,7 +55,13 @@ fn maker_text(ownership: &Ownership) -> String {
 }
 
 /// One System V object: key, id, owner, mode, contents, recorded pids, maker, status, verdict.
-pub fn sysv_line(object: &SysvObject, ownership: &Ownership, verdict: &Verdict) -> String {
+/// `named`: the object was named with `--remove`.
+pub fn sysv_line(
+    object: &SysvObject,
+    ownership: &Ownership,
+    verdict: &Verdict,
+    named: bool,
+) -> String {
     let contents = match object.kind {
         Kind::Queue => format!("{} message(s), {} bytes", object.count, object.bytes),
         Kind::Semaphores => format!("{} semaphore(s)", object.count),
@@ -84,12 +91,18 @@ pub fn sysv_line(object: &SysvObject, ownership: &Ownership, verdict: &Verdict) 
         object.mode,
         maker_text(ownership),
         policy::sysv_status(object),
-        verdict_text(verdict)
+        verdict_text(verdict, named)
     )
 }
 
 /// One file-system object: name, kind, owner, mode, size, maker, status, verdict.
-pub fn file_line(object: &FileObject, ownership: &Ownership, verdict: &Verdict) -> String {
+/// `named`: the object was named with `--remove`.
+pub fn file_line(
+    object: &FileObject,
+    ownership: &Ownership,
+    verdict: &Verdict,
+    named: bool,
+) -> String {
     let size = match object.kind {
         FileKind::PosixQueue => format!("  {} bytes queued", object.bytes),
         FileKind::PosixSegment => format!("  {} bytes", object.bytes),
@@ -103,7 +116,7 @@ pub fn file_line(object: &FileObject, ownership: &Ownership, verdict: &Verdict) 
         object.mode,
         maker_text(ownership),
         policy::file_status(object),
-        verdict_text(verdict)
+        verdict_text(verdict, named)
     )
 }
 

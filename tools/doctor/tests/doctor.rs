@@ -718,6 +718,12 @@ fn fifos_without_a_record_are_kept_and_remove_takes_an_idle_one_but_never_other_
         "{}",
         out.stdout
     );
+    assert!(
+        entry(&out, &paths[0]).contains("no record: not made by our programs")
+            && entry(&out, &paths[0]).contains("--remove removes it"),
+        "{}",
+        out.stdout
+    );
     assert!(entry(&out, &paths[1]).contains("not a FIFO or socket: never removed"));
     assert!(entry(&out, &paths[2]).contains(&format!("open in pid {}", std::process::id())));
     assert!(

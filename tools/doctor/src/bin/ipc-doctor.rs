@@ -108,7 +108,12 @@ fn run(args: &Args) -> Result<()> {
         for object in objects {
             let ownership = records.of_sysv(&object);
             let verdict = policy::judge_sysv(&object, &ownership, me, is_named_sysv(&object));
-            out.push_str(&report::sysv_line(&object, &ownership, &verdict));
+            out.push_str(&report::sysv_line(
+                &object,
+                &ownership,
+                &verdict,
+                is_named_sysv(&object),
+            ));
             out.push('\n');
             if let (Ownership::Stale(_, why), Some(file)) =
                 (&ownership, records.sysv_file(object.kind, object.id))
@@ -146,7 +151,12 @@ fn run(args: &Args) -> Result<()> {
         for object in objects {
             let ownership = records.of_file(&object);
             let verdict = policy::judge_file(&object, &ownership, me, is_named_file(&object));
-            out.push_str(&report::file_line(&object, &ownership, &verdict));
+            out.push_str(&report::file_line(
+                &object,
+                &ownership,
+                &verdict,
+                is_named_file(&object),
+            ));
             out.push('\n');
             if let (Ownership::Stale(_, why), Some(file)) =
                 (&ownership, records.file_file(object.kind, &object.name))
