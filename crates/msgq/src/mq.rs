@@ -1,6 +1,6 @@
 //! The POSIX message-queue calls, each wrapped once so that `--trace` shows it in C notation:
 //! `mq_open`, `mq_getattr`, `mq_close`, `mq_unlink` from nix (same signatures as
-//! `nix::mqueue`'s), and `mq_timedsend`, `mq_timedreceive` from [`crate::sys`] (nix has no
+//! `nix::mqueue`'s), `fchmod` and `fstat` on the queue's descriptor, and `mq_timedsend`, `mq_timedreceive` from [`crate::sys`] (nix has no
 //! `mq_timedsend`). [`crate::posix`] imports these instead; no `unsafe` here.
 //!
 //! On Linux a `mqd_t` is a file descriptor, so the traces show it as a number, like strace.
@@ -152,6 +152,39 @@ pub fn mq_getattr(mqd: &MqdT) -> Result<MqAttr, Errno> {
                 Err(_) => "...".to_string(),
             };
             format!("mq_getattr({}, {attr})", number(mqd))
+        },
+        &result,
+        |_| "0".to_string(),
+    );
+    result
+}
+
+/// C: `int fchmod(int fd, mode_t mode);` on the queue's descriptor (a `mqd_t` is one): sets
+/// the exact mode after `mq_open`, which applied the umask.
+pub fn fchmod(mqd: &MqdT, mode: nix::sys::stat::Mode) -> Result<(), Errno> {
+    let result = nix::sys::stat::fchmod(mqd.as_fd(), mode);
+    trace::call_zero(
+        || format!("fchmod({}, {:04o})", number(mqd), mode.bits()),
+        &result,
+    );
+    result
+}
+
+/// C: `int fstat(int fd, struct stat *st);` on the queue's descriptor: its owner and mode.
+/// glibc makes it the system call `newfstatat(fd, "", &st, AT_EMPTY_PATH)`, as strace shows.
+pub fn fstat(mqd: &MqdT) -> Result<nix::sys::stat::FileStat, Errno> {
+    let result = nix::sys::stat::fstat(mqd.as_fd());
+    trace::call(
+        || {
+            let st = match &result {
+                Ok(st) => format!(
+                    "{{st_mode=S_IFREG|{:04o}, st_size={}, ...}}",
+                    st.st_mode & 0o7777,
+                    st.st_size
+                ),
+                Err(_) => "0x...".to_string(),
+            };
+            format!("newfstatat({}, \"\", {st}, AT_EMPTY_PATH)", number(mqd))
         },
         &result,
         |_| "0".to_string(),

@@ -64,8 +64,7 @@ impl Listener {
         let host = host.trim_start_matches('[').trim_end_matches(']');
         let listener =
             crate::calls::tcp_listen(host, port).map_err(|err| bind_error(host, port, &err))?;
-        listener
-            .set_nonblocking(true)
+        crate::calls::set_nonblocking(listener.as_fd(), true, |on| listener.set_nonblocking(on))
             .context("making the listening socket non-blocking")?;
         Ok(Listener::Tcp(listener))
     }
@@ -73,8 +72,7 @@ impl Listener {
     /// C: `socket(AF_UNIX, SOCK_STREAM, 0)`, `bind(fd, path)`, `listen`; see [`SocketPath`].
     pub fn bind_unix(path: &Path, mode: Mode) -> Result<Listener> {
         let (listener, path) = SocketPath::bind(path, mode)?;
-        listener
-            .set_nonblocking(true)
+        crate::calls::set_nonblocking(listener.as_fd(), true, |on| listener.set_nonblocking(on))
             .context("making the listening socket non-blocking")?;
         Ok(Listener::Unix { listener, path })
     }
@@ -83,10 +81,12 @@ impl Listener {
     /// socket's path. Goes into the ready line `server waiting on ...`.
     pub fn name(&self) -> String {
         match self {
-            Listener::Tcp(listener) => match listener.local_addr() {
-                Ok(addr) => addr.to_string(),
-                Err(err) => format!("(unknown address: {err})"),
-            },
+            Listener::Tcp(listener) => {
+                match crate::calls::getsockname(listener.as_fd(), listener.local_addr()) {
+                    Ok(addr) => addr.to_string(),
+                    Err(err) => format!("(unknown address: {err})"),
+                }
+            }
             Listener::Unix { path, .. } => path.path().display().to_string(),
         }
     }

@@ -16,6 +16,8 @@ use std::os::unix::net::UnixStream;
 
 use ipc_common::{Context, Result};
 
+use crate::calls;
+
 /// A connected stream socket.
 #[derive(Debug)]
 pub enum Stream {
@@ -32,13 +34,12 @@ impl Stream {
     pub fn prepare(self) -> Result<Self> {
         match &self {
             Stream::Tcp(tcp) => {
-                tcp.set_nonblocking(true)
+                calls::set_nonblocking(tcp.as_fd(), true, |on| tcp.set_nonblocking(on))
                     .context("making the TCP socket non-blocking")?;
-                tcp.set_nodelay(true)
-                    .context("setting TCP_NODELAY on the socket")?;
+                calls::set_nodelay(tcp).context("setting TCP_NODELAY on the socket")?;
             }
             Stream::Unix(unix) => {
-                unix.set_nonblocking(true)
+                calls::set_nonblocking(unix.as_fd(), true, |on| unix.set_nonblocking(on))
                     .context("making the Unix socket non-blocking")?;
             }
         }
@@ -49,13 +50,19 @@ impl Stream {
     /// TCP client at `connect`. A Unix client's socket has no name: `None`.
     pub fn local_addr(&self) -> Option<std::net::SocketAddr> {
         match self {
-            Stream::Tcp(tcp) => tcp.local_addr().ok(),
+            Stream::Tcp(tcp) => calls::getsockname(tcp.as_fd(), tcp.local_addr()).ok(),
             Stream::Unix(_) => None,
         }
     }
 
-    /// A second handle on the same connection (C: `dup(fd)`).
+    /// A second handle on the same connection (C: `dup(fd)`; std's `try_clone` calls
+    /// `fcntl(fd, F_DUPFD_CLOEXEC, 3)`), traced.
     pub fn try_clone(&self) -> std::io::Result<Stream> {
+        calls::dup(self)
+    }
+
+    /// std's `try_clone`, untraced: [`calls::dup`] makes the call through this.
+    pub(crate) fn clone_handle(&self) -> std::io::Result<Stream> {
         match self {
             Stream::Tcp(tcp) => tcp.try_clone().map(Stream::Tcp),
             Stream::Unix(unix) => unix.try_clone().map(Stream::Unix),
@@ -65,19 +72,19 @@ impl Stream {
     /// C: `shutdown(fd, SHUT_RDWR)`: ends the connection both ways; a read blocked on it, in
     /// any thread, returns end-of-file.
     pub fn shutdown_both(&self) {
-        let _ = match self {
-            Stream::Tcp(tcp) => tcp.shutdown(Shutdown::Both),
-            Stream::Unix(unix) => unix.shutdown(Shutdown::Both),
-        };
+        let _ = calls::shutdown(self.as_fd(), Shutdown::Both, |how| match self {
+            Stream::Tcp(tcp) => tcp.shutdown(how),
+            Stream::Unix(unix) => unix.shutdown(how),
+        });
     }
 
     /// C: `shutdown(fd, SHUT_WR)`: tells the peer we will send nothing more (it reads EOF),
     /// while we can still read its last replies.
     pub fn shutdown_write(&self) {
-        let _ = match self {
-            Stream::Tcp(tcp) => tcp.shutdown(Shutdown::Write),
-            Stream::Unix(unix) => unix.shutdown(Shutdown::Write),
-        };
+        let _ = calls::shutdown(self.as_fd(), Shutdown::Write, |how| match self {
+            Stream::Tcp(tcp) => tcp.shutdown(how),
+            Stream::Unix(unix) => unix.shutdown(how),
+        });
     }
 }
 

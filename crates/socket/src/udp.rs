@@ -328,8 +328,7 @@ fn open_towards(addr: SocketAddr) -> Result<UdpSocket> {
     // C: connect(fd, &server_addr, len): fixes the peer, so send needs no address and the
     // kernel passes on ICMP errors (ECONNREFUSED) and only the server's datagrams.
     calls::udp_connect(&socket, addr).context(format!("connecting the UDP socket to {addr}"))?;
-    socket
-        .set_nonblocking(true)
+    calls::set_nonblocking(socket.as_fd(), true, |on| socket.set_nonblocking(on))
         .context("making the UDP socket non-blocking")?;
     Ok(socket)
 }

@@ -55,8 +55,7 @@ impl UdpServer {
     pub fn bind(host: &str, port: u16, clients: Option<u64>) -> Result<Self> {
         let host = host.trim_start_matches('[').trim_end_matches(']');
         let socket = calls::udp_bind((host, port)).map_err(|err| bind_error(host, port, &err))?;
-        socket
-            .set_nonblocking(true)
+        calls::set_nonblocking(socket.as_fd(), true, |on| socket.set_nonblocking(on))
             .context("making the UDP socket non-blocking")?;
         Ok(UdpServer {
             socket,
@@ -73,7 +72,7 @@ impl UdpServer {
 
     /// Where clients find us: `127.0.0.1:9734`.
     pub fn name(&self) -> String {
-        match self.socket.local_addr() {
+        match calls::getsockname(self.socket.as_fd(), self.socket.local_addr()) {
             Ok(addr) => addr.to_string(),
             Err(err) => format!("(unknown address: {err})"),
         }

@@ -17,7 +17,8 @@ fn server_and_client_trace_bind_listen_accept_connect_read_and_write() {
     let done = server.finish(WATCHDOG);
     done.assert_code(0).assert_no_panic();
 
-    // The server: socket + setsockopt(SO_REUSEADDR) + bind + listen, as std does them.
+    // The server: socket + setsockopt(SO_REUSEADDR) + bind (port 0, as asked: the kernel
+    // picks one) + listen, as std does them; getsockname then shows the port it picked.
     let err = &done.stderr;
     let fd = err
         .lines()
@@ -25,40 +26,43 @@ fn server_and_client_trace_bind_listen_accept_connect_read_and_write() {
         .unwrap_or_else(|| panic!("no socket() line in:\n{err}"));
     let addr =
         format!("{{sa_family=AF_INET, sin_port=htons({port}), sin_addr=inet_addr(\"127.0.0.1\")}}");
+    let asked = "{sa_family=AF_INET, sin_port=htons(0), sin_addr=inet_addr(\"127.0.0.1\")}";
     for line in [
         format!("setsockopt({fd}, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0"),
-        format!("bind({fd}, {addr}, 16) = 0"),
+        format!("bind({fd}, {asked}, 16) = 0"),
         format!("listen({fd}, 128) = 0"),
+        format!("getsockname({fd}, {addr}, [128 => 16]) = 0"),
     ] {
         assert!(err.lines().any(|l| l == line), "no `{line}` in:\n{err}");
     }
     let accept = format!("accept4({fd}, {{sa_family=AF_INET, ");
     assert!(
         err.lines()
-            .any(|l| l.starts_with(&accept) && l.contains("[16], SOCK_CLOEXEC) = ")),
+            .any(|l| l.starts_with(&accept) && l.contains("[128 => 16], SOCK_CLOEXEC) = ")),
         "no accept4 in:\n{err}"
     );
     assert!(
         err.lines()
-            .any(|l| l.starts_with("read(") && l.contains("hi") && !l.contains("= -1")),
-        "the server's read of the text:\n{err}"
+            .any(|l| l.starts_with("recvfrom(") && l.contains("hi") && !l.contains("= -1")),
+        "the server's read of the text (std's recv: the system call recvfrom):\n{err}"
     );
 
-    // The client: socket + connect to the server's address, then write and read.
+    // The client: socket + a non-blocking connect to the server's address (EINPROGRESS, then
+    // poll), then write and read (std's send and recv: the system calls sendto and recvfrom).
     let err = &client.stderr;
-    let connect = format!(", {addr}, 16) = 0");
+    let connect = format!(", {addr}, 16) = -1 EINPROGRESS (");
     assert!(
         err.lines()
-            .any(|l| l.starts_with("connect(") && l.ends_with(&connect)),
+            .any(|l| l.starts_with("connect(") && l.contains(&connect)),
         "no connect to {addr} in:\n{err}"
     );
     assert!(
         err.lines()
-            .any(|l| l.starts_with("write(") && l.contains("hi") && !l.contains("= -1")),
+            .any(|l| l.starts_with("sendto(") && l.contains("hi") && !l.contains("= -1")),
         "the client's write of the text:\n{err}"
     );
     assert!(
-        !client.stdout.contains("write(") && !done.stdout.contains("read("),
+        !client.stdout.contains("sendto(") && !done.stdout.contains("recvfrom("),
         "traces go to stderr only"
     );
 }

@@ -25,11 +25,10 @@
 //! in waits bounded by [`WAIT_SLICE`] so that Ctrl-C still works.
 
 use std::fmt;
-use std::os::fd::AsFd;
 
 use nix::errno::Errno;
 use nix::mqueue::{MQ_OFlag, MqAttr, MqdT};
-use nix::sys::stat::{fchmod, fstat, Mode as StatMode};
+use nix::sys::stat::Mode as StatMode;
 use nix::sys::time::TimeSpec;
 use nix::unistd::geteuid;
 
@@ -40,7 +39,7 @@ use ipc_common::{program, Error, Result};
 
 use crate::limits::{PosixLimits, MSGSIZE_MAX_FILE, MSG_MAX_FILE};
 // The mq_* calls, wrapped once so that --trace shows them (crate::mq).
-use crate::mq::{mq_close, mq_getattr, mq_open, mq_unlink};
+use crate::mq::{fchmod, fstat, mq_close, mq_getattr, mq_open, mq_unlink};
 
 mod transfer;
 
@@ -100,7 +99,7 @@ impl PosixQueue {
             match mq_open(name, flags, exact, Some(&attr)) {
             Ok(mqd) => {
                 // mq_open applies the umask (0022 would turn 0666 into 0644): set the exact mode.
-                if let Err(errno) = fchmod(mqd.as_fd(), exact) {
+                if let Err(errno) = fchmod(&mqd, exact) {
                     // We created it a moment ago and it is empty: remove it again.
                     let _ = mq_close(mqd);
                     let _ = mq_unlink(name);
@@ -153,7 +152,7 @@ impl PosixQueue {
             wait_until: slice_from_now(),
         };
         let what = format!("opening {queue}");
-        let stat = fstat(queue.mqd()?.as_fd()).map_err(|errno| Error::sys(what.clone(), errno))?;
+        let stat = fstat(queue.mqd()?).map_err(|errno| Error::sys(what.clone(), errno))?;
         let me = geteuid().as_raw();
         let found_mode = stat.st_mode & 0o777;
         if stat.st_uid != me {
