@@ -17,6 +17,9 @@
 //!   T<0  the lowest type <= |T| first: a priority queue. With type-1 and type-3 messages
 //!        waiting, `--type -3` takes every type-1 message before any type-3 one.
 //! With `--posix` there is no type: mq_receive always takes the highest priority first.
+//! Taken by type (T<0) or by priority, the messages of a sender that used several types or
+//! priorities (`msgq-sender --type 1,3`) arrive out of the order sent: the summary counts them
+//! as reordered, and that is not a failure (exit 0), since we asked for that order.
 //!
 //! Usage:
 //!   msgq-receiver                               # System V queue, key 1234; waits for End
