@@ -43,7 +43,16 @@ pub struct Totals {
     pub residue: u64,
     /// UDP messages lost and reported by their clients (allowed: UDP does not promise delivery).
     pub udp_lost: u64,
-    /// Leaks, hangs and other failures.
+    /// Messages lost beyond what the contract allows (see [`Outcome::lost`]): 0 in a good run.
+    pub lost: u64,
+    /// Messages counted twice: 0 in a good run.
+    pub duplicated: u64,
+    /// Records that were not messages, beyond a stopped socket client's half frame: 0 in a
+    /// good run.
+    pub corrupt: u64,
+    /// Half frames of socket clients stopped mid-write, counted corrupt by the server (allowed).
+    pub half_frames: u64,
+    /// Objects or files left behind.
     pub leaks: u64,
     /// Processes that did not end within their bound.
     pub hangs: u64,
@@ -66,6 +75,10 @@ impl Totals {
         self.stopped += outcome.stopped;
         self.residue += outcome.residue.len() as u64;
         self.udp_lost += outcome.udp_lost;
+        self.lost += outcome.lost;
+        self.duplicated += outcome.duplicated;
+        self.corrupt += outcome.corrupt;
+        self.half_frames += outcome.half_frames;
         self.leaks += outcome.leaks.len() as u64;
         self.hangs += outcome.hangs.len() as u64;
         if !outcome.ok() {
@@ -85,9 +98,17 @@ impl Totals {
         }
     }
 
-    /// True when nothing leaked, hung, was lost or failed.
+    /// True when nothing was lost, duplicated or corrupt, nothing leaked or hung, and no
+    /// round failed.
     pub fn clean(&self) -> bool {
-        self.failed.is_empty() && self.leaks == 0 && self.hangs == 0
+        self.failed.is_empty()
+            && [
+                self.lost,
+                self.duplicated,
+                self.corrupt,
+                self.leaks,
+                self.hangs,
+            ] == [0; 5]
     }
 
     /// The closing table.
@@ -134,6 +155,27 @@ impl Totals {
             t,
             "  UDP messages lost, each reported by its client     {:>10}",
             self.udp_lost
+        );
+        let _ = writeln!(
+            t,
+            "  half frames of stopped socket clients (allowed)    {:>10}",
+            self.half_frames
+        );
+        // The headline figures: each is 0 in a good run.
+        let _ = writeln!(
+            t,
+            "  messages lost                                      {:>10}",
+            self.lost
+        );
+        let _ = writeln!(
+            t,
+            "  messages duplicated                                {:>10}",
+            self.duplicated
+        );
+        let _ = writeln!(
+            t,
+            "  messages corrupt                                   {:>10}",
+            self.corrupt
         );
         let _ = writeln!(
             t,

@@ -87,6 +87,9 @@ pub(super) fn check(plan: &Plan, bin: &Path, names: &Names, mut ends: Ends, out:
             _ => 0,
         };
         out.udp_lost = s.lost.min(reported);
+        out.duplicated += s.duplicated;
+        out.half_frames = s.corrupt.min(faulted_senders);
+        out.corrupt += s.corrupt - out.half_frames;
         let clean = s.lost <= reported
             && s.duplicated == 0
             && s.corrupt <= faulted_senders
@@ -169,6 +172,22 @@ pub(super) fn check(plan: &Plan, bin: &Path, names: &Names, mut ends: Ends, out:
             ));
         }
     }
+    // Messages lost: the receiver's own count of gaps (beyond the UDP losses its clients
+    // reported), or what should have arrived and did not, whichever is more. Should have: in
+    // a queue, what the senders that finished left there (the receiver's and the drain's);
+    // over a socket, what the server acknowledged; elsewhere, everything, when the receiver
+    // and every sender finished normally (a stopped receiver leaves the rest unread, allowed).
+    if let Some(s) = received {
+        let got = s.received + drained.unwrap_or(0);
+        let missing = if queue.is_some() || plan.mech.is_socket() {
+            out.sent.saturating_sub(got)
+        } else if receiver_ok && everyone_done {
+            total.saturating_sub(got)
+        } else {
+            0
+        };
+        out.lost = (s.lost - out.udp_lost).max(missing);
+    }
     let residue_ok = |item: &Leftover| -> bool {
         let Fault::Signal {
             signal: Signal::SIGKILL,
@@ -242,6 +261,8 @@ fn drain(plan: &Plan, bin: &Path, names: &Names, out: &mut Outcome) -> Option<u6
     let s = summary::all(&fin.stdout).last().copied();
     match s {
         Some(s) => {
+            out.duplicated += s.duplicated;
+            out.corrupt += s.corrupt;
             if s.duplicated + s.reordered + s.corrupt != 0 {
                 out.failures.push(format!("drain: {s}"));
             }

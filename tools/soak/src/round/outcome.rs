@@ -27,6 +27,19 @@ pub struct Outcome {
     pub details: Vec<String>,
     /// UDP messages the server never got, each reported by its client ("did not come back").
     pub udp_lost: u64,
+    /// Messages lost beyond what the contract allows (UDP losses reported by their clients):
+    /// the receiver's `lost=`, and for a queue what neither the receiver nor the drain got of
+    /// what the senders that finished sent. 0 in a good round.
+    pub lost: u64,
+    /// Messages counted twice (`duplicated=` of the receiver and of the drain). 0 in a good
+    /// round.
+    pub duplicated: u64,
+    /// Records that were not a message (`corrupt=` of the receiver and of the drain), beyond
+    /// the half frame a socket client stopped mid-write leaves its server. 0 in a good round.
+    pub corrupt: u64,
+    /// Half frames of socket clients stopped mid-write, counted corrupt by the server
+    /// (allowed: the server drops them, as it would any broken peer).
+    pub half_frames: u64,
 }
 
 impl Outcome {
