@@ -16,7 +16,9 @@
 //! **Who creates.** Whichever end starts first creates the semaphore set with `IPC_EXCL`,
 //! then the segment, writes the header, and only then initialises the semaphores; the other
 //! end waits until the set is initialised (see crates/sem), so it always finds a complete
-//! segment, and checks that its size and layout match its own `--slot-size` and `--slots`.
+//! segment. The joining end adopts the slots and slot size the header records, and checks
+//! only what its user gave explicitly (`--slot-size`, `--slots`): a value given that differs
+//! from the header's is an error (see [`Geometry`]).
 //!
 //! **Who removes.** The receiver, at the end, on an error and on Ctrl-C: it claims the
 //! segment by storing its pid in the header ([`Channel::claim_for_reader`]). A sender removes
@@ -34,7 +36,7 @@ use ipc_common::process::is_alive;
 use ipc_common::{Error, Result};
 use ipc_sem::SemSet;
 
-use crate::layout::{field, Handoff, Layout, MAGIC, VERSION};
+use crate::layout::{field, Geometry, Handoff, Layout, MAGIC, VERSION};
 use crate::segment::ShmSegment;
 
 /// Semaphore counting free slots (starts at S).
@@ -62,18 +64,20 @@ pub struct Channel {
 }
 
 impl Channel {
-    /// Creates the semaphore set and the segment if this end is the first, else opens them
-    /// and checks that they match `layout` (C: `semget(key, 3, IPC_CREAT | IPC_EXCL | mode)`,
-    /// else `semget(key, 0, 0)`; then `shmget` and `shmat`).
-    pub fn attach(key: Key, layout: Layout, mode: Mode) -> Result<Channel> {
+    /// Creates the semaphore set and the segment if this end is the first (laid out as
+    /// `geometry` asks, defaults for what it leaves open), else opens them and adopts the
+    /// segment's layout, checking the values `geometry` gives explicitly (C: `semget(key, 4,
+    /// IPC_CREAT | IPC_EXCL | mode)`, else `semget(key, 0, 0)`; then `shmget` and `shmat`).
+    pub fn attach(key: Key, geometry: impl Into<Geometry>, mode: Mode) -> Result<Channel> {
+        let geometry = geometry.into();
         let open = || match SemSet::open(key, NSEMS) {
             Err(err) if err.errno() == Some(Errno::ENOENT) => Ok(None),
             opened => opened.map(Some),
         };
         let what = format!("the semaphore set with key {key}");
         match create_or_open(&what, || SemSet::create(key, NSEMS, mode), open)? {
-            Opened::Created(sems) => Channel::create(key, layout, mode, sems),
-            Opened::Found(sems) => Channel::open(key, layout, sems),
+            Opened::Created(sems) => Channel::create(key, geometry.layout()?, mode, sems),
+            Opened::Found(sems) => Channel::open(key, geometry, sems),
         }
     }
 
@@ -106,8 +110,10 @@ impl Channel {
         })
     }
 
-    /// The other end created the objects: open the segment and check it is what we expect.
-    fn open(key: Key, layout: Layout, sems: SemSet) -> Result<Channel> {
+    /// The other end created the objects: open the segment, read its layout from the header
+    /// (the slots and slot size its creator recorded) and adopt it, unless the user gave other
+    /// values explicitly.
+    fn open(key: Key, geometry: Geometry, sems: SemSet) -> Result<Channel> {
         let segment = ShmSegment::open(key).map_err(|err| {
             if err.errno() == Some(Errno::ENOENT) {
                 err.with_hint(format!(
@@ -119,36 +125,48 @@ impl Channel {
                 err
             }
         })?;
-        check_size(&segment, layout)?;
         let word = |offset| segment.word(offset).map(|w| w.load(Ordering::SeqCst));
-        if (word(field::MAGIC)?, word(field::VERSION)?) != (MAGIC, VERSION) {
-            return Err(Error::new(
-                format!("using the shared memory segment with key {key}"),
-                "it was not laid out by shm-sender or shm-receiver (wrong header)",
-            )
-            .with_hint(format!(
-                "choose another --key, or remove the segment: ipcrm -M {}",
-                key.0
-            )));
-        }
-        let theirs = Layout {
-            slot_size: word(field::SLOT_SIZE)? as usize,
-            slots: word(field::SLOTS)?,
+        // The header's slots and slot size, checked as a user's would be (a slot count of 0
+        // in a damaged header must not become a division by zero).
+        let ours = segment.size() >= crate::layout::HEADER
+            && (word(field::MAGIC)?, word(field::VERSION)?) == (MAGIC, VERSION);
+        let theirs = if ours {
+            Layout::new(word(field::SLOT_SIZE)? as usize, word(field::SLOTS)?).ok()
+        } else {
+            None
         };
-        if theirs != layout {
+        let theirs = match theirs {
+            Some(theirs) => theirs,
+            _ => {
+                // Not our header: a segment of another size says more (shm1/shm2's).
+                check_size(&segment, geometry.layout()?)?;
+                return Err(Error::new(
+                    format!("using the shared memory segment with key {key}"),
+                    "it was not laid out by shm-sender or shm-receiver (wrong header)",
+                )
+                .with_hint(format!(
+                    "choose another --key, or remove the segment: ipcrm -M {}",
+                    key.0
+                )));
+            }
+        };
+        let layout = geometry.adopt(theirs);
+        if layout != theirs {
             return Err(Error::new(
                 format!("using the shared memory segment with key {key}"),
                 format!(
                     "it holds {} and this program was started with {}",
                     theirs.describe(),
-                    layout.describe()
+                    geometry.options()
                 ),
             )
             .with_hint(format!(
-                "start both ends with --slot-size {} --slots {}",
+                "start this end with --slot-size {} --slots {}, or without those options (it \
+                 then takes the segment's)",
                 theirs.slot_size, theirs.slots
             )));
         }
+        check_size(&segment, layout)?;
         Ok(Channel {
             sems,
             segment,

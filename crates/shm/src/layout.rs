@@ -53,6 +53,72 @@ pub enum Handoff {
     NoSync = 2,
 }
 
+/// The `--slot-size` of an end started without one (the tutorial's buffer is 1024 bytes).
+pub const DEFAULT_SLOT_SIZE: usize = 1024;
+/// The `--slots` of an end started without one (the tutorial's single buffer).
+pub const DEFAULT_SLOTS: u32 = 1;
+
+/// The shape an end asks for: what the user gave (`--slot-size`, `--slots`), each `None`
+/// when not given.
+///
+/// The end that creates the segment lays it out with [`Geometry::layout`] (a value not given
+/// takes its default) and records slots and slot size in the header; an end that joins reads
+/// them there and adopts them ([`Geometry::adopt`]), so only the first end needs the options.
+/// A value given explicitly on the joining end must match the header's: a user who said
+/// `--slots 8` and joined a segment of 4 slots hears about it instead of getting 4 silently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Geometry {
+    /// `--slot-size`, if given.
+    pub slot_size: Option<usize>,
+    /// `--slots`, if given.
+    pub slots: Option<u32>,
+}
+
+impl Geometry {
+    /// Checks the values given (a usage error, exit 2, for an impossible one).
+    pub fn new(slot_size: Option<usize>, slots: Option<u32>) -> Result<Geometry> {
+        let geometry = Geometry { slot_size, slots };
+        geometry.layout()?;
+        Ok(geometry)
+    }
+
+    /// The layout a creating end makes: the values given, the defaults for the others.
+    pub fn layout(&self) -> Result<Layout> {
+        Layout::new(
+            self.slot_size.unwrap_or(DEFAULT_SLOT_SIZE),
+            self.slots.unwrap_or(DEFAULT_SLOTS),
+        )
+    }
+
+    /// The layout a joining end uses on a segment laid out as `theirs`: theirs, with each
+    /// value the user gave in place of its own. It equals `theirs` unless a value given
+    /// differs (the caller reports that mismatch).
+    pub fn adopt(&self, theirs: Layout) -> Layout {
+        Layout {
+            slot_size: self.slot_size.unwrap_or(theirs.slot_size),
+            slots: self.slots.unwrap_or(theirs.slots),
+        }
+    }
+
+    /// `--slot-size 2048 --slots 8`, the options given (empty when none), for hints.
+    pub(crate) fn options(&self) -> String {
+        let size = self.slot_size.map(|n| format!("--slot-size {n}"));
+        let slots = self.slots.map(|n| format!("--slots {n}"));
+        size.into_iter().chain(slots).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// A layout given whole (a program that knows both ends, like ipc-bench): both values count
+/// as given, so a segment of another shape is an error.
+impl From<Layout> for Geometry {
+    fn from(layout: Layout) -> Geometry {
+        Geometry {
+            slot_size: Some(layout.slot_size),
+            slots: Some(layout.slots),
+        }
+    }
+}
+
 /// The shape of the segment: S slots of `slot_size` bytes each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Layout {
@@ -168,6 +234,23 @@ mod tests {
             assert_eq!(err.exit_code(), 2, "{err}");
         }
         assert!(Layout::new(64, 32767).is_ok());
+    }
+
+    #[test]
+    fn a_joining_end_adopts_what_it_was_not_given_and_keeps_what_it_was() {
+        let theirs = Layout::new(2048, 4).expect("valid");
+        let nothing = Geometry::new(None, None).expect("defaults");
+        assert_eq!(
+            nothing.layout().expect("valid"),
+            Layout::new(1024, 1).expect("valid")
+        );
+        assert_eq!(nothing.adopt(theirs), theirs);
+        let slots = Geometry::new(None, Some(4)).expect("valid");
+        assert_eq!(slots.adopt(theirs), theirs);
+        let other = Geometry::new(Some(1024), None).expect("valid");
+        assert_eq!(other.adopt(theirs), Layout::new(1024, 4).expect("valid"));
+        assert_eq!(other.options(), "--slot-size 1024");
+        assert!(Geometry::new(Some(10), None).is_err(), "checked when given");
     }
 
     #[test]

@@ -81,7 +81,7 @@ mod writer;
 pub use args::{ShmArgs, SlotArgs};
 pub use channel::{Channel, EMPTY, FULL, INDEX, NSEMS, WRITER};
 pub use flag_handoff::{FlagChannel, SHARED_USE_ST};
-pub use layout::{Layout, MIN_SLOT_SIZE};
+pub use layout::{Geometry, Layout, MIN_SLOT_SIZE};
 pub use reader::ShmReader;
 pub use segment::ShmSegment;
 pub use sys::{ShmId, ShmStat};

@@ -282,19 +282,26 @@ fn a_message_larger_than_a_slot_is_refused_naming_the_slot_size() {
 
 #[test]
 fn a_key_holding_a_segment_of_another_size_is_a_clear_error() {
+    // A joining end adopts the segment's layout (tests/geometry.rs); one given another
+    // --slot-size explicitly is told the segment's.
     let key = unique_key();
     let rx = receiver(key, &["--slot-size", "4096"]);
-    let done = run(sender(key, &["--message", "hi"]), b"");
+    let done = run(
+        sender(key, &["--slot-size", "1024", "--message", "hi"]),
+        b"",
+    );
     done.assert_code(1).assert_no_panic();
     assert!(
-        done.stderr
-            .contains("it is 4160 bytes, and this program needs 1088"),
+        done.stderr.contains(
+            "it holds 1 slot(s) of 4096 bytes + a 64-byte header = 4160 bytes and this \
+             program was started with --slot-size 1024"
+        ),
         "{}",
         done.stderr
     );
     assert!(
         done.stderr
-            .contains("hint: start both ends with the same --slot-size and --slots"),
+            .contains("hint: start this end with --slot-size 4096 --slots 1"),
         "{}",
         done.stderr
     );
@@ -311,7 +318,7 @@ fn a_key_holding_a_segment_of_another_size_is_a_clear_error() {
     );
     assert!(
         done.stderr
-            .contains("hint: start both ends with --slot-size 2048 --slots 1"),
+            .contains("hint: start this end with --slot-size 2048 --slots 1"),
         "{}",
         done.stderr
     );

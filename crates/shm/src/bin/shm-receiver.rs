@@ -65,7 +65,8 @@ fn run(args: &Args) -> Result<()> {
             )
             .with_hint("give each sender its own receiver and --name"));
         }
-        let (slot_size, slots) = (args.shm.slots.slot_size, args.shm.slots.slots);
+        let layout = args.shm.slots.layout()?;
+        let (slot_size, slots) = (layout.slot_size, layout.slots);
         return run_receiver(how, || {
             let ring = RingReceiver::create(&args.shm.ring.name, slot_size, slots, mode)?;
             mode.warn_if_open();
@@ -86,9 +87,9 @@ fn run(args: &Args) -> Result<()> {
             Ok(channel)
         });
     }
-    let layout = args.shm.slots.layout()?;
+    let geometry = args.shm.slots.geometry()?;
     let attach = || {
-        let channel = Channel::attach(args.shm.key.key, layout, mode)?;
+        let channel = Channel::attach(args.shm.key.key, geometry, mode)?;
         if channel.created() {
             mode.warn_if_open();
         }

@@ -88,7 +88,7 @@ fn run(args: &Args) -> Result<()> {
     }
     let channel = Channel::attach(
         args.shm.key.key,
-        args.shm.slots.layout()?,
+        args.shm.slots.geometry()?,
         args.shm.mode.mode,
     )?;
     if channel.created() {
