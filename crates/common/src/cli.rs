@@ -73,6 +73,50 @@ impl Mode {
     }
 }
 
+/// Sharing an object with another user: the tutorial's two-user mode.
+///
+/// The kernel lets another user open an object whose mode grants them access (0666), but an
+/// end of ours uses an object of another uid only when it was given `--mode` explicitly with
+/// exactly the object's mode: the default 0600 never joins a stranger's object, so nobody can
+/// slip a world-open object under a student who did not ask to share.
+impl Mode {
+    /// True when an existing object of another user, with permission bits `found`, may be
+    /// used: this `--mode` opens to others (so it was given explicitly; the default is 0600)
+    /// and equals the object's mode.
+    pub fn admits_foreign(self, found: u32) -> bool {
+        self.is_open_to_others() && found & 0o777 == self.0
+    }
+
+    /// The line an end prints (stderr) when it joins `object` of uid `uid` under
+    /// [`Mode::admits_foreign`]; [`Mode::warn_if_open`] has already said what the mode allows.
+    pub fn note_foreign(self, object: &str, uid: u32) {
+        eprintln!(
+            "{}: {object} belongs to {}: joining it because its mode {self} is the --mode asked for",
+            crate::program::name(),
+            owner_name(uid)
+        );
+    }
+}
+
+/// `uid N (user NAME)`, the owner as `ls -l` and `ipcs` name them (C: `getpwuid(uid)`).
+pub fn owner_name(uid: u32) -> String {
+    match nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)) {
+        Ok(Some(user)) => format!("uid {uid} (user {})", user.name),
+        _ => format!("uid {uid}"),
+    }
+}
+
+/// The note of an end that finished with an object of another user it may not remove: the
+/// kernel lets only the owner, the creator or root remove it (`IPC_RMID`, `unlink` in a sticky
+/// /tmp, `mq_unlink`, `shm_unlink` fail with EPERM or EACCES). `object` is e.g. "the queue",
+/// `remove` the command that removes it.
+pub fn not_ours_to_remove(object: &str, uid: u32, remove: &str) -> String {
+    format!(
+        "{object} belongs to {}: only they or root can remove it: {remove}",
+        owner_name(uid)
+    )
+}
+
 impl FromStr for Mode {
     type Err = String;
 
@@ -202,6 +246,17 @@ mod tests {
         assert_eq!("666".parse::<Mode>(), Ok(Mode(0o666)));
         assert!("0800".parse::<Mode>().is_err());
         assert!(Mode(0o666).is_open_to_others() && !Mode(0o600).is_open_to_others());
+    }
+
+    #[test]
+    fn only_an_explicit_matching_open_mode_admits_another_users_object() {
+        assert!(Mode(0o666).admits_foreign(0o666));
+        assert!(!Mode(0o666).admits_foreign(0o644), "a mode that differs");
+        assert!(
+            !Mode(0o600).admits_foreign(0o600),
+            "the default never joins a stranger"
+        );
+        assert_eq!(owner_name(0), "uid 0 (user root)");
     }
 
     #[test]

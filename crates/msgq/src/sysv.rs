@@ -24,7 +24,7 @@ use nix::errno::Errno;
 use nix::libc::{self, c_int, c_long};
 use nix::unistd::geteuid;
 
-use ipc_common::cli::{Key, Mode, DEFAULT_MODE};
+use ipc_common::cli::{not_ours_to_remove, Key, Mode, DEFAULT_MODE};
 use ipc_common::creation::create_or_open;
 use ipc_common::error::describe_errno;
 use ipc_common::{ownership, program, signals, sysvipc, Error, Result};
@@ -47,6 +47,8 @@ pub struct MsgQueue {
     /// The msgbuf of msgsnd/msgrcv: room for msgmax bytes of text.
     buf: MsgBuf,
     full_reported: bool,
+    /// The queue's owner (`msg_perm.uid`): our uid, or another user's who shares it 0666.
+    owner_uid: u32,
 }
 
 impl MsgQueue {
@@ -92,8 +94,8 @@ impl MsgQueue {
         }
     }
 
-    /// Checks that the queue is ours (our uid) and has the mode asked for (or one `rule`
-    /// allows). Until the checks pass, the guard owns the queue only if we just created it (it
+    /// Checks that the queue is ours (our uid), or another user's shared with exactly the
+    /// `--mode` asked for (0666), and has the mode asked for (or one `rule` allows). Until the checks pass, the guard owns the queue only if we just created it (it
     /// is then ours and empty, and an error removes it again); a queue we found is never
     /// touched by a failed check.
     fn checked(
@@ -114,6 +116,7 @@ impl MsgQueue {
             max_bytes: 0,
             buf: MsgBuf::with_capacity(limits.msgmax),
             full_reported: false,
+            owner_uid: geteuid().as_raw(),
         };
         let what = format!("opening message queue key {key}");
         // msgget(key, 0) asks for no permission, so a queue we may not read is found, and
@@ -121,17 +124,12 @@ impl MsgQueue {
         let stat = sys::msgctl_stat(id).map_err(|errno| msgget_error(key, errno))?;
         let me = geteuid().as_raw();
         if stat.uid != me {
-            return Err(Error::new(
-                what,
-                format!(
-                    "it belongs to uid {} (mode {:04o}, msqid {id}), not to us (uid {me})",
-                    stat.uid, stat.mode
-                ),
-            )
-            .with_hint(format!(
-                "choose another --key, or ask uid {} to remove it (ipcrm -q {id})",
-                stat.uid
-            )));
+            // Another user's queue: only one they opened with the mode we were given (0666).
+            if !mode.admits_foreign(stat.mode) {
+                return Err(foreign_error(what, &stat, id, mode, me));
+            }
+            mode.note_foreign(&queue.to_string(), stat.uid);
+            queue.owner_uid = stat.uid;
         }
         if stat.mode != mode.0 && rule.allows(stat.mode) {
             // A queue of ours that the textbook's programs made: usable, but say what it allows.
@@ -341,8 +339,9 @@ impl MsgQueue {
     }
 }
 
-/// Which modes an existing queue may have for us to use it. Whatever the rule, the queue must
-/// be ours (our uid): a queue of another user is always refused.
+/// Which modes an existing queue of ours may have for us to use it. A queue of another user is
+/// used only with exactly the `--mode` asked for, when that mode opens it to others
+/// ([`Mode::admits_foreign`]), whatever the rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ModeRule {
     /// Exactly the mode asked for (`--mode`, default 0600): our own programs' rule.
@@ -387,6 +386,12 @@ impl Drop for MsgQueue {
                     eprintln!("{program}: removed {self} (msgctl IPC_RMID)")
                 }
                 Err(Errno::EINVAL | Errno::EIDRM) => eprintln!("{program}: {self} was already removed"),
+                // IPC_RMID needs the owner, the creator or root: the messages were delivered,
+                // so this is a note, not a failure.
+                Err(Errno::EPERM) if self.owner_uid != geteuid().as_raw() => eprintln!(
+                    "{program}: {self} is empty and was not removed: {}",
+                    not_ours_to_remove("the queue", self.owner_uid, &format!("ipcrm -q {id}"))
+                ),
                 Err(errno) => eprintln!(
                     "{program}: warning: could not remove {self}: {}; remove it with ipcrm -q {id}",
                     describe_errno(errno)
@@ -409,6 +414,30 @@ impl Drop for MsgQueue {
                 describe_errno(errno)
             ),
         }
+    }
+}
+
+/// The refusal of a queue of another user that `--mode` does not admit (see
+/// [`Mode::admits_foreign`]); the hint names the `--mode` that would join it when it is open.
+fn foreign_error(what: String, stat: &MsqStat, id: MsqId, mode: Mode, me: u32) -> Error {
+    let error = Error::new(
+        what,
+        format!(
+            "it belongs to uid {} (mode {:04o}, msqid {id}), not to us (uid {me})",
+            stat.uid, stat.mode
+        ),
+    );
+    if stat.mode & 0o077 != 0 && stat.mode != mode.0 {
+        error.with_hint(format!(
+            "to share it as its owner meant, pass --mode {:04o} (its mode); or choose another --key",
+            stat.mode
+        ))
+    } else {
+        error.with_hint(format!(
+            "choose another --key, or ask uid {} to remove it (ipcrm -q {id}); a queue is shared \
+             only when its owner made it with --mode 0666 and you pass --mode 0666 too",
+            stat.uid
+        ))
     }
 }
 

@@ -32,7 +32,7 @@ use nix::sys::stat::Mode as StatMode;
 use nix::sys::time::TimeSpec;
 use nix::unistd::geteuid;
 
-use ipc_common::cli::{check_posix_name, Mode, DEFAULT_MODE};
+use ipc_common::cli::{check_posix_name, not_ours_to_remove, Mode, DEFAULT_MODE};
 use ipc_common::creation::create_or_open;
 use ipc_common::error::describe_errno;
 use ipc_common::{program, Error, Result};
@@ -82,6 +82,8 @@ pub struct PosixQueue {
     /// runs out, not before every call (reading the clock costs about as much as 1 KiB of
     /// copying, and a queue that keeps moving never waits that long).
     wait_until: TimeSpec,
+    /// The queue's owner (`st_uid`): our uid, or another user's who shares it 0666.
+    owner_uid: u32,
 }
 
 impl PosixQueue {
@@ -150,23 +152,37 @@ impl PosixQueue {
             message_size: 0,
             full_reported: false,
             wait_until: slice_from_now(),
+            owner_uid: geteuid().as_raw(),
         };
         let what = format!("opening {queue}");
         let stat = fstat(queue.mqd()?).map_err(|errno| Error::sys(what.clone(), errno))?;
         let me = geteuid().as_raw();
         let found_mode = stat.st_mode & 0o777;
         if stat.st_uid != me {
-            return Err(Error::new(
-                what,
-                format!(
-                    "it belongs to uid {} (mode {found_mode:04o}), not to us (uid {me})",
-                    stat.st_uid
-                ),
-            )
-            .with_hint(format!(
-                "choose another --name, or ask uid {} to remove it",
-                stat.st_uid
-            )));
+            // Another user's queue: only one they opened with the mode we were given (0666).
+            if !mode.admits_foreign(found_mode) {
+                let hint = if found_mode & 0o077 != 0 && found_mode != mode.0 {
+                    format!(
+                        "to share it as its owner meant, pass --mode {found_mode:04o} (its mode); or choose another --name"
+                    )
+                } else {
+                    format!(
+                        "choose another --name, or ask uid {} to remove it; a queue is shared only \
+                         when its owner made it with --mode 0666 and you pass --mode 0666 too",
+                        stat.st_uid
+                    )
+                };
+                return Err(Error::new(
+                    what,
+                    format!(
+                        "it belongs to uid {} (mode {found_mode:04o}), not to us (uid {me})",
+                        stat.st_uid
+                    ),
+                )
+                .with_hint(hint));
+            }
+            mode.note_foreign(&queue.to_string(), stat.st_uid);
+            queue.owner_uid = stat.st_uid;
         }
         if found_mode != mode.0 {
             return Err(Error::new(
@@ -245,6 +261,18 @@ impl Drop for PosixQueue {
                         eprintln!("{program}: removed {self} (mq_unlink)")
                     }
                     Err(Errno::ENOENT) => eprintln!("{program}: {self} was already removed"),
+                    // /dev/mqueue is sticky (1777), as /tmp is: only the queue's owner or root
+                    // may unlink it. The messages were delivered: a note, not a failure.
+                    Err(Errno::EACCES | Errno::EPERM) if self.owner_uid != geteuid().as_raw() => {
+                        eprintln!(
+                            "{program}: {self} is empty and was not removed: {}",
+                            not_ours_to_remove(
+                                "the queue",
+                                self.owner_uid,
+                                &format!("rm /dev/mqueue{}", self.name)
+                            )
+                        )
+                    }
                     Err(errno) => eprintln!(
                         "{program}: warning: could not remove {self}: {}",
                         describe_errno(errno)
