@@ -127,6 +127,7 @@ impl SharedMutex {
                 });
             }
             if let Some(set) = open(key)? {
+                set.check_shared(mode)?;
                 return Ok(SharedMutex {
                     set,
                     initialiser: false,

@@ -18,7 +18,7 @@
 
 use std::time::Duration;
 
-use ipc_common::cli::{Key, Mode};
+use ipc_common::cli::{Key, Mode, DEFAULT_MODE};
 use ipc_common::receiver::{Delivery, Inbox};
 use ipc_common::sender::Outbox;
 use ipc_common::{Error, Message, Result};
@@ -117,6 +117,12 @@ impl SignalSender {
     /// Finds the set the receiver created (C: `semget(key, 0, 0)`) and waits until it is
     /// initialised.
     pub fn open(key: Key) -> Result<SignalSender> {
+        SignalSender::open_shared(key, DEFAULT_MODE)
+    }
+
+    /// [`open`](SignalSender::open), joining a set of another user only when `mode` (the
+    /// sender's `--mode`) opens it to others and equals the set's mode (0666).
+    pub fn open_shared(key: Key, mode: Mode) -> Result<SignalSender> {
         let set = SemSet::open(key, NSEMS).map_err(|err| {
             if err.errno() == Some(nix::errno::Errno::ENOENT) {
                 err.with_hint("start sem-receiver first (it creates the set), or run make demo-sem")
@@ -124,6 +130,7 @@ impl SignalSender {
                 err
             }
         })?;
+        set.check_shared(mode)?;
         Ok(SignalSender { set })
     }
 

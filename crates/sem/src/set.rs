@@ -199,6 +199,42 @@ impl SemSet {
         Ok(set)
     }
 
+    /// Checks who owns the set we found: ours, or another user's shared with exactly the
+    /// `--mode` given (0666, see [`Mode::admits_foreign`]), which is said on stderr. The kernel
+    /// would let any user use a 0666 set; we join a stranger's only when asked to share.
+    pub fn check_shared(&self, mode: Mode) -> Result<()> {
+        let stat = self.stat()?;
+        let me = nix::unistd::geteuid().as_raw();
+        if stat.uid == me {
+            return Ok(());
+        }
+        let what = format!("opening the semaphore set with key {}", self.key);
+        if !mode.admits_foreign(stat.mode) {
+            let hint = if stat.mode & 0o077 != 0 && stat.mode != mode.0 {
+                format!(
+                    "to share it as its owner meant, pass --mode {:04o} (its mode); or choose another --key",
+                    stat.mode
+                )
+            } else {
+                format!(
+                    "choose another --key, or ask uid {} to remove it (ipcrm -s {}); a set is shared \
+                     only when its owner made it with --mode 0666 and you pass --mode 0666 too",
+                    stat.uid, self.id
+                )
+            };
+            return Err(Error::new(
+                what,
+                format!(
+                    "it belongs to uid {} (mode {:04o}, semid {}), not to us (uid {me})",
+                    stat.uid, stat.mode, self.id
+                ),
+            )
+            .with_hint(hint));
+        }
+        mode.note_foreign(&format!("semaphore set key {}", self.key), stat.uid);
+        Ok(())
+    }
+
     /// Waits (up to 5 seconds) until the creator has initialised the set (`sem_otime != 0`).
     fn wait_until_initialised(&self, stat: SemStat) -> Result<()> {
         let (set, key) = (self, self.key);
@@ -391,6 +427,17 @@ impl Drop for SemSet {
             // Removed now, or already gone (by the other end or ipcrm): so is its record.
             Ok(()) | Err(Errno::EINVAL | Errno::EIDRM) => {
                 ownership::forget_sysv(sysvipc::Kind::Semaphores, self.id.raw())
+            }
+            // IPC_RMID needs the owner, the creator or root: another user's set we shared
+            // (--mode 0666) stays, and we say who can remove it.
+            Err(Errno::EPERM) if self.stat().is_ok_and(|stat| stat.uid != nix::unistd::geteuid().as_raw()) => {
+                let uid = self.stat().map_or(0, |stat| stat.uid);
+                eprintln!(
+                    "{}: semaphore set key {} was not removed: {}",
+                    program::name(),
+                    self.key,
+                    ipc_common::cli::not_ours_to_remove("the set", uid, &format!("ipcrm -s {}", self.id))
+                )
             }
             Err(errno) => eprintln!(
                 "{}: warning: could not remove semaphore set key {} id {}: {} (remove it with ipcrm -s {})",

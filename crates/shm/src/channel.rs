@@ -77,7 +77,11 @@ impl Channel {
         let what = format!("the semaphore set with key {key}");
         match create_or_open(&what, || SemSet::create(key, NSEMS, mode), open)? {
             Opened::Created(sems) => Channel::create(key, geometry.layout()?, mode, sems),
-            Opened::Found(sems) => Channel::open(key, geometry, sems),
+            Opened::Found(sems) => {
+                // Another user's set (and segment) only when shared with this --mode (0666).
+                sems.check_shared(mode)?;
+                Channel::open(key, geometry, sems)
+            }
         }
     }
 

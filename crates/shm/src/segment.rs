@@ -251,6 +251,25 @@ impl Drop for ShmSegment {
             Ok(()) | Err(Errno::EINVAL | Errno::EIDRM) => {
                 ownership::forget_sysv(sysvipc::Kind::Segment, self.id.raw())
             }
+            // IPC_RMID needs the owner, the creator or root: another user's segment we shared
+            // (--mode 0666) stays, and we say who can remove it.
+            Err(Errno::EPERM)
+                if self
+                    .stat()
+                    .is_ok_and(|stat| stat.uid != nix::unistd::geteuid().as_raw()) =>
+            {
+                let uid = self.stat().map_or(0, |stat| stat.uid);
+                eprintln!(
+                    "{}: shared memory segment key {} was not removed: {}",
+                    program::name(),
+                    self.key,
+                    ipc_common::cli::not_ours_to_remove(
+                        "the segment",
+                        uid,
+                        &format!("ipcrm -m {}", self.id)
+                    )
+                )
+            }
             Err(errno) => eprintln!(
                 "{}: warning: could not remove segment key {} id {}: {} (remove it with ipcrm -m {})",
                 program::name(),

@@ -83,6 +83,8 @@ pub struct ShmStat {
     pub cpid: i32,
     /// Permission bits (`shm_perm.mode & 0777`).
     pub mode: u32,
+    /// Owner's user id (`shm_perm.uid`).
+    pub uid: u32,
 }
 
 /// C: `shmget(key, size, flags)` (shmget(2)): creates (with `IPC_CREAT`, `IPC_EXCL`) or finds
@@ -160,6 +162,7 @@ pub fn shmctl_stat(id: ShmId) -> Result<ShmStat, Errno> {
         nattch: ds.shm_nattch as u64,
         cpid: ds.shm_cpid,
         mode: u32::from(ds.shm_perm.mode) & 0o777,
+        uid: ds.shm_perm.uid,
     });
     trace::call(
         || {

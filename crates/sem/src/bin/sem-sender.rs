@@ -10,6 +10,7 @@
 //!   sem-sender [--key K]                 # type lines; each is one signal; `end` finishes
 //!   sem-sender --message a --message b   # two signals, then End
 //!   sem-sender --count 1000              # 1000 signals, then End
+//!   sem-sender --mode 0666               # join another user's set made with --mode 0666
 //! Other end: `sem-receiver [--key K]` (start it first: it creates the set).
 //! Both at once: `make demo-sem`.
 #![forbid(unsafe_code)]
@@ -17,7 +18,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ipc_common::cli::{KeyArg, MessageSource};
+use ipc_common::cli::{KeyArg, MessageSource, Mode};
 use ipc_common::sender::{run_sender, ENTER_SOME_TEXT};
 use ipc_common::{program, Result};
 use ipc_sem::pair::SignalSender;
@@ -28,6 +29,9 @@ use ipc_sem::pair::SignalSender;
 struct Args {
     #[command(flatten)]
     key: KeyArg,
+    /// The set's mode when it belongs to another user: 0666 joins a set they made world-open
+    #[arg(long, value_name = "MODE", default_value = "0600")]
+    mode: Mode,
     #[command(flatten)]
     source: MessageSource,
 }
@@ -38,7 +42,8 @@ fn main() -> ExitCode {
 
 /// Finds the set, posts one signal per message and one for the End (C: `semget`, `semop`).
 fn run(args: &Args) -> Result<()> {
-    let mut sender = SignalSender::open(args.key.key)?;
+    args.mode.warn_if_open();
+    let mut sender = SignalSender::open_shared(args.key.key, args.mode)?;
     let set = sender.set();
     eprintln!(
         "sem-sender: found semaphore set key {} (id {})",
