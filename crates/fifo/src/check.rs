@@ -8,7 +8,8 @@
 //!
 //! 1. it is a FIFO (`S_ISFIFO(st.st_mode)`), not a regular file, directory, socket, device or
 //!    symbolic link: `lstat(2)` describes a link itself instead of following it;
-//! 2. it is owned by us (`st.st_uid == geteuid()`), unless `--mode` opts into sharing;
+//! 2. it is owned by us (`st.st_uid == geteuid()`), unless `--mode` opts into sharing and
+//!    is exactly the FIFO's mode (0666: the tutorial's FIFO shared by two users);
 //! 3. it grants other users no access beyond what `--mode` asks for (0600 by default: none).
 //!
 //! The same check runs twice: on `lstat(path)` before we open, so that we never open a device
@@ -116,6 +117,23 @@ pub fn check(path: &Path, stat: &FileStat, allowed: Mode) -> Result<Identity> {
         )));
     }
     let me = geteuid().as_raw();
+    let found_mode = stat.st_mode & 0o777;
+    if stat.st_uid != me && allowed.is_open_to_others() && !allowed.admits_foreign(found_mode) {
+        // Sharing asked for, but not the mode its owner gave it: the kernel might refuse the
+        // open, or the FIFO is open wider than --mode says.
+        return Err(Error::new(
+            what,
+            format!(
+                "the FIFO is owned by uid {}, not by you (uid {me}), and its mode {found_mode:04o} \
+                 is not the --mode {allowed} asked for",
+                stat.st_uid
+            ),
+        )
+        .with_hint(format!(
+            "a FIFO of another user is shared only when its mode is the --mode you pass: \
+             ask its owner to make it with --mode {allowed}, or choose another --path"
+        )));
+    }
     if stat.st_uid != me && !allowed.is_open_to_others() {
         return Err(Error::new(
             what,
