@@ -8,7 +8,7 @@
 
 use std::io::{self, ErrorKind};
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::os::unix::fs::FileTypeExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
@@ -108,6 +108,19 @@ pub fn connect_unix(path: &Path) -> Result<Stream> {
             .with_hint(format!("start socket-server --unix {shown} (it replaces the stale socket), or run make demo-socket")),
             ErrorKind::NotFound => Error::new(format!("connecting to {shown}"), "no socket at this path (ENOENT)")
                 .with_hint(format!("start socket-server --unix {shown} first, or run make demo-socket")),
+            // connect needs write permission on the socket file: the server's --mode decides.
+            ErrorKind::PermissionDenied => {
+                let error = Error::io(format!("connecting to {shown}"), &err);
+                match std::fs::symlink_metadata(path) {
+                    Ok(meta) if meta.uid() != nix::unistd::geteuid().as_raw() => error.with_hint(format!(
+                        "the socket belongs to {} with mode {:04o}: its server lets other users connect \
+                         only when started with --mode 0666",
+                        ipc_common::cli::owner_name(meta.uid()),
+                        meta.mode() & 0o777
+                    )),
+                    _ => error,
+                }
+            }
             _ => Error::io(format!("connecting to {shown}"), &err),
         }),
     }

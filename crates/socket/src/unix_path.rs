@@ -154,17 +154,43 @@ fn clear_stale(path: &Path) -> Result<()> {
         )
         .with_hint("stop that server first, or choose another --unix path")),
         Err(err) if err.kind() == ErrorKind::ConnectionRefused => {
-            std::fs::remove_file(path).context(format!("removing the stale socket {shown}"))?;
+            if let Err(err) = std::fs::remove_file(path) {
+                let error = Error::io(format!("removing the stale socket {shown}"), &err);
+                // In a sticky directory such as /tmp only the file's owner (or root) may
+                // unlink it: say whose it is instead of a bare EACCES/EPERM.
+                return Err(if meta.uid() != nix::unistd::geteuid().as_raw() {
+                    error.with_hint(format!(
+                        "{}, or choose another --unix path",
+                        ipc_common::cli::not_ours_to_remove(
+                            "the socket file",
+                            meta.uid(),
+                            &format!("rm {shown}")
+                        )
+                    ))
+                } else {
+                    error
+                });
+            }
             eprintln!(
                 "{}: removed a stale socket at {shown} (its server is no longer running)",
                 program::name()
             );
             Ok(())
         }
-        Err(err) => Err(Error::io(
-            format!("checking whether a server listens on {shown}"),
-            &err,
-        )),
+        Err(err) => {
+            let error = Error::io(
+                format!("checking whether a server listens on {shown}"),
+                &err,
+            );
+            Err(if meta.uid() != nix::unistd::geteuid().as_raw() {
+                error.with_hint(format!(
+                    "{shown} is a socket of {}: choose another --unix path",
+                    ipc_common::cli::owner_name(meta.uid())
+                ))
+            } else {
+                error
+            })
+        }
     }
 }
 
