@@ -10,6 +10,7 @@
 //! choice is made here once, and a receiver that meets the other layout says so.
 
 use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Args, ValueEnum};
 
@@ -48,7 +49,9 @@ impl WireArg {
     }
 
     /// The codec for one record of a message-oriented mechanism whose C layout is `layout`.
+    /// It also notes `--wire` for [`drain_option`].
     pub fn codec(&self, layout: &'static CLayout) -> Codec {
+        note_layout(self.wire);
         match self.wire {
             Wire::Bincode => Codec::Bincode,
             Wire::C => Codec::C(layout.decoder()),
@@ -173,18 +176,31 @@ impl Codec {
     pub fn decode(&mut self, record: &[u8]) -> Delivery {
         match self {
             Codec::Bincode => decode_bincode(record),
-            Codec::C(decoder) => {
-                if looks_like_bincode(record) {
-                    Delivery::Garbled(format!(
-                        "a record that is not C text ({}){}",
-                        decoder.layout().declaration,
-                        bincode_hint(record)
-                    ))
-                } else {
-                    decoder.decode(record)
-                }
-            }
+            Codec::C(decoder) => ours_in_c(record, decoder.layout().declaration)
+                .unwrap_or_else(|| decoder.decode(record)),
         }
+    }
+}
+
+/// True when the records this process leaves behind (in a kept queue) are most likely C
+/// texts: set from `--wire`, then from each record of the other layout a receiver meets.
+static LEFT_IN_C: AtomicBool = AtomicBool::new(false);
+
+/// Notes the layout of the records this process leaves behind, as far as it knows (its own
+/// `--wire`, then the layout of the last foreign record it met: the rest of a queue is
+/// likely from the same sender).
+fn note_layout(layout: Wire) {
+    LEFT_IN_C.store(layout == Wire::C, Ordering::Relaxed);
+}
+
+/// ` --wire c` when the messages this process leaves in a queue are most likely C texts, else
+/// nothing: for the drain command in the "kept ... drain it with" hint, so that the drain it
+/// suggests reads them instead of counting them all as corrupt.
+pub fn drain_option() -> &'static str {
+    if LEFT_IN_C.load(Ordering::Relaxed) {
+        " --wire c"
+    } else {
+        ""
     }
 }
 
@@ -199,10 +215,13 @@ pub fn decode_bincode(record: &[u8]) -> Delivery {
 /// What a record that is not one of our Messages looks like, for the warning line.
 pub fn describe_foreign(record: &[u8], why: &str) -> String {
     match c_text_preview(record) {
-        Some(text) => format!(
-            "a C-layout text ({text:?}), not one of our Messages: the sender speaks the C \
+        Some(text) => {
+            note_layout(Wire::C);
+            format!(
+                "a C-layout text ({text:?}), not one of our Messages: the sender speaks the C \
              programs' layout; start this end with --wire c"
-        ),
+            )
+        }
         None => format!("{} bytes that are not a Message ({why})", record.len()),
     }
 }
@@ -217,11 +236,37 @@ pub fn bincode_hint(record: &[u8]) -> &'static str {
     }
 }
 
-/// True when `record` decodes as one of our Messages (a frame's length prefix stripped or not).
-fn looks_like_bincode(record: &[u8]) -> bool {
+/// For a `--wire c` end: what to make of `record` (a queue message, a slot, a frame) when it
+/// is one of our encoded Messages, `None` when it is not. Each is counted corrupt, with the
+/// hint to start this end without `--wire c`; our End is [`Delivery::ForeignEnd`] besides, so
+/// the receiver stops there with its summary instead of waiting for a C `end` that a
+/// `--wire bincode` sender never sends. `declaration` names the C buffer (for the warning).
+pub fn ours_in_c(record: &[u8], declaration: &str) -> Option<Delivery> {
+    let msg = decode_ours(record)?;
+    note_layout(Wire::Bincode);
+    let why = format!(
+        "a record that is not C text ({declaration}){}",
+        bincode_hint(record)
+    );
+    Some(if msg.is_end() {
+        Delivery::ForeignEnd(format!("{why}; it is its End, so this end stops here"))
+    } else {
+        Delivery::Garbled(why)
+    })
+}
+
+/// One of our Messages in `record`, a frame's length prefix stripped or not.
+fn decode_ours(record: &[u8]) -> Option<Message> {
     let framed = record.len() > wire::FRAME_HEADER
         && wire::frame_length(record).ok().flatten() == Some(record.len() - wire::FRAME_HEADER);
-    wire::decode(record).is_ok() || (framed && wire::decode(&record[wire::FRAME_HEADER..]).is_ok())
+    wire::decode(record)
+        .ok()
+        .or_else(|| framed.then(|| wire::decode(&record[wire::FRAME_HEADER..]).ok())?)
+}
+
+/// True when `record` decodes as one of our Messages (a frame's length prefix stripped or not).
+fn looks_like_bincode(record: &[u8]) -> bool {
+    decode_ours(record).is_some()
 }
 
 /// The text of `record` if it is what a C program sends: printable text (tabs, CR allowed),
@@ -273,6 +318,17 @@ mod tests {
         wire::encode(&Message::text(1, 1, "hello"), &mut record).expect("encodes");
         match (WireArg { wire: Wire::C }.codec(&MSGQ)).decode(&record) {
             Delivery::Garbled(why) => assert!(why.contains("--wire bincode"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn our_end_stops_a_c_receiver() {
+        let mut record = Vec::new();
+        wire::encode(&Message::end(1, 3), &mut record).expect("encodes");
+        let mut c = WireArg { wire: Wire::C }.codec(&MSGQ);
+        match c.decode(&record) {
+            Delivery::ForeignEnd(why) => assert!(why.contains("--wire bincode"), "{why}"),
             other => panic!("{other:?}"),
         }
     }

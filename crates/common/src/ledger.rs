@@ -14,6 +14,8 @@ pub struct Ledger {
     order_promised: bool,
     tally: Tally,
     garbled: u64,
+    /// Ends of senders in the other `--wire` layout ([`Ledger::take_foreign_end`]).
+    foreign_ends: u64,
 }
 
 impl Ledger {
@@ -24,6 +26,7 @@ impl Ledger {
             order_promised: true,
             tally: Tally::new(),
             garbled: 0,
+            foreign_ends: 0,
         }
     }
 
@@ -58,9 +61,16 @@ impl Ledger {
         self.garbled += 1;
     }
 
-    /// How many distinct End messages arrived.
+    /// Counts the End of a sender in the other `--wire` layout: corrupt (it is not a message
+    /// of this layout), and one more sender done.
+    pub fn take_foreign_end(&mut self) {
+        self.garbled += 1;
+        self.foreign_ends += 1;
+    }
+
+    /// How many distinct End messages arrived (those of the other layout included).
     pub fn ends(&self) -> u64 {
-        self.tally.ends()
+        self.tally.ends() + self.foreign_ends
     }
 
     /// The counts so far.

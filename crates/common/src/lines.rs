@@ -23,7 +23,7 @@
 use std::io::{ErrorKind, Read, Write};
 
 use crate::clayout::{CDecoder, CLayout};
-use crate::codec::bincode_hint;
+use crate::codec::ours_in_c;
 use crate::error::{Error, Result};
 use crate::message::Message;
 use crate::receiver::{Delivery, Inbox};
@@ -151,11 +151,12 @@ impl<R: Read> Inbox for CLineReader<R> {
                     Frame::Whole(len) => {
                         self.frames_seen = true;
                         let frame: Vec<u8> = self.pending.drain(..len).collect();
-                        return Ok(Delivery::Garbled(format!(
-                            "a record that is not C text ({}){}",
-                            self.decoder.layout().declaration,
-                            bincode_hint(&frame[FRAME_HEADER..])
-                        )));
+                        let declaration = self.decoder.layout().declaration;
+                        return Ok(ours_in_c(&frame, declaration).unwrap_or_else(|| {
+                            Delivery::Garbled(format!(
+                                "a record that is not C text ({declaration})"
+                            ))
+                        }));
                     }
                     Frame::Partial if !self.eof => {
                         self.fill()?;
@@ -380,11 +381,12 @@ mod tests {
         // its sender wrote it with one write; a reader may still take it in two reads).
         for got in [read_all(&stream), read_chunks(&stream, 6)] {
             assert_eq!(got.len(), 2, "one warning per frame: {got:?}");
-            for delivery in got {
-                match delivery {
-                    Delivery::Garbled(why) => assert!(why.contains("--wire bincode"), "{why}"),
-                    other => panic!("{other:?}"),
+            match &got[..] {
+                [Delivery::Garbled(text), Delivery::ForeignEnd(end)] => {
+                    assert!(text.contains("--wire bincode"), "{text}");
+                    assert!(end.contains("--wire bincode"), "our End ends it: {end}");
                 }
+                other => panic!("{other:?}"),
             }
         }
     }

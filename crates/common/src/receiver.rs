@@ -22,6 +22,10 @@ pub enum Delivery {
     /// Something that is not a message (garbage, a truncated record, the other `--wire`
     /// layout): why, in a few words. It is counted as corrupt and the receiver goes on.
     Garbled(String),
+    /// The End of a sender that speaks the other `--wire` layout (our encoded End, found by a
+    /// `--wire c` receiver): counted as corrupt, like [`Delivery::Garbled`], and as the End of
+    /// one sender, so the receiver stops with its summary instead of waiting for ever.
+    ForeignEnd(String),
     /// Nothing more will come: a drained queue, a server whose clients are all done.
     Closed,
 }
@@ -165,6 +169,11 @@ fn count(inbox: &impl Inbox, ledger: &mut Ledger, delivery: Delivery) -> Result<
             ledger.take_garbled();
             Ok(false)
         }
+        Delivery::ForeignEnd(why) => {
+            eprintln!("{}: warning: {why}", program::name());
+            ledger.take_foreign_end();
+            Ok(true)
+        }
         Delivery::Closed => Ok(false),
     }
 }
@@ -234,6 +243,19 @@ mod tests {
         });
         let err = outcome.expect_err("corrupt=1 fails");
         assert!(err.to_string().contains("corrupt=1"), "{err}");
+    }
+
+    #[test]
+    fn the_end_of_a_sender_in_the_other_layout_stops_the_loop_and_counts_as_corrupt() {
+        let mut ledger = Ledger::new("");
+        let mut inbox = given(vec![
+            Delivery::Garbled("ours".into()),
+            Delivery::ForeignEnd("our End".into()),
+            Delivery::Garbled("never reached".into()),
+        ])
+        .expect("given");
+        receive_all(&mut inbox, &mut ledger, Until::Ends(1)).expect("stops at the End");
+        assert_eq!((ledger.summary().corrupt, ledger.ends()), (2, 1));
     }
 
     #[test]

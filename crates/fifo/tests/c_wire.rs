@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use ipc_testkit::{assert_gone, c_program, run, unique_path, Running, WATCHDOG};
-use nix::sys::signal::Signal;
 
 /// Removes whatever a failed test left at the path.
 struct Leftover(PathBuf);
@@ -129,11 +128,16 @@ fn a_c_receiver_fed_our_frames_says_to_use_wire_bincode() {
         let line = receiver.wait_for_stderr("--wire bincode", WATCHDOG);
         assert!(line.contains("one of our encoded Messages"), "{line}");
     }
-    // No End it can read: it waits for the next sender until Ctrl-C.
-    receiver.wait_for_stderr("every writer closed it", WATCHDOG);
-    receiver.signal(Signal::SIGINT);
+    // Our End ends the sender's turn: the receiver stops there with its summary (corrupt, so
+    // exit 1) instead of waiting for a C `end` that never comes.
     let done = receiver.finish(WATCHDOG);
-    done.assert_stopped_cleanly("fifo-receiver");
+    done.assert_code(1).assert_no_panic();
+    assert!(
+        done.stderr
+            .contains("it is its End, so this end stops here"),
+        "{}",
+        done.stderr
+    );
     assert_eq!(
         done.lines(),
         ["summary: received=0 lost=0 duplicated=0 reordered=0 corrupt=3"]

@@ -335,7 +335,8 @@ impl MsgQueue {
         } else {
             format!(" --mode {}", self.mode)
         };
-        format!("msgq-receiver --key {key}{mode} --nowait")
+        let wire = ipc_common::codec::drain_option();
+        format!("msgq-receiver --key {key}{mode}{wire} --nowait")
     }
 }
 

@@ -222,7 +222,7 @@ fn exchange_lines(input: impl Read, forward: &impl Fn(Message) -> bool) -> Endin
                     return Ending::End;
                 }
             }
-            Ok(Delivery::Garbled(why)) => {
+            Ok(Delivery::Garbled(why) | Delivery::ForeignEnd(why)) => {
                 return Ending::Bad(format!("reading its next line: {why}"))
             }
             Ok(Delivery::Closed) => return Ending::LeftEarly,

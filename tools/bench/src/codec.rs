@@ -166,7 +166,9 @@ impl Typed {
                 format!("checking message {}", msg.seq),
                 "it is not an intact payload",
             )),
-            Delivery::Garbled(why) => Err(Error::new("receiving a message", why)),
+            Delivery::Garbled(why) | Delivery::ForeignEnd(why) => {
+                Err(Error::new("receiving a message", why))
+            }
             Delivery::Closed => Err(Error::new(
                 "receiving a message",
                 "the peer closed it early",
