@@ -122,6 +122,9 @@ pub struct FrameReader<R: Read> {
     start: usize,
     end: usize,
     what: String,
+    /// C text was found where a frame should start: it was reported (and counted corrupt)
+    /// once; the next receive fails, since nothing after it can be read as frames.
+    foreign: bool,
 }
 
 impl<R: Read> FrameReader<R> {
@@ -133,6 +136,7 @@ impl<R: Read> FrameReader<R> {
             start: 0,
             end: 0,
             what: what.into(),
+            foreign: false,
         }
     }
 
@@ -211,16 +215,27 @@ impl<R: Read> Inbox for FrameReader<R> {
     /// between two frames. A frame that is too large, truncated or not a Message is an error:
     /// a byte stream cannot find the next frame after a bad one.
     fn receive(&mut self) -> Result<Delivery> {
+        if self.foreign {
+            return Err(Error::new(
+                self.what.clone(),
+                "after C text nothing more can be read as our frames (a byte stream has no \
+                 record boundaries to find the next frame by)",
+            ));
+        }
         match self.next_frame() {
             Ok(Some(msg)) => Ok(Delivery::Message(msg)),
             Ok(None) => Ok(Delivery::Closed),
             Err(wire::WireError::Io(err)) => Err(signals::io_context(err, self.what.clone())),
-            // Bytes that are C text are named as such (the sender speaks --wire c).
+            // Bytes that are C text are named as such (the sender speaks --wire c) and counted
+            // as one corrupt message; the next receive ends the reading.
             Err(err) => match codec::c_text_preview(&self.buf[self.start..self.end]) {
-                Some(_) => Err(Error::new(
-                    self.what.clone(),
-                    codec::describe_foreign(&self.buf[self.start..self.end], &err.to_string()),
-                )),
+                Some(_) => {
+                    self.foreign = true;
+                    Ok(Delivery::Garbled(codec::describe_foreign(
+                        &self.buf[self.start..self.end],
+                        &err.to_string(),
+                    )))
+                }
                 None => Err(err.context(self.what.clone())),
             },
         }
