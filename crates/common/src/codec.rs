@@ -214,12 +214,18 @@ pub fn decode_bincode(record: &[u8]) -> Delivery {
 
 /// What a record that is not one of our Messages looks like, for the warning line.
 pub fn describe_foreign(record: &[u8], why: &str) -> String {
+    describe_foreign_with(record, why, "start this end with --wire c")
+}
+
+/// [`describe_foreign`] for an end that has no `--wire c` (a UDP server, pipe-receiver):
+/// `advice` says what to do instead when the record is C text.
+pub fn describe_foreign_with(record: &[u8], why: &str, advice: &str) -> String {
     match c_text_preview(record) {
         Some(text) => {
             note_layout(Wire::C);
             format!(
                 "a C-layout text ({text:?}), not one of our Messages: the sender speaks the C \
-             programs' layout; start this end with --wire c"
+                 programs' layout; {advice}"
             )
         }
         None => format!("{} bytes that are not a Message ({why})", record.len()),

@@ -141,10 +141,22 @@ impl<R: Read> FrameReader<R> {
     }
 
     /// The next message; `None` when the writer closed the stream between two frames.
-    /// A frame that is too large, truncated or not a Message is an error.
+    /// A frame that is too large, truncated or not a Message is an error; one that is C text
+    /// says so (the peer speaks `--wire c`) instead of quoting the decoder.
     pub fn next_message(&mut self) -> Result<Option<Message>> {
-        self.next_frame()
-            .map_err(|err| err.context(self.what.clone()))
+        self.next_frame().map_err(|err| match err {
+            wire::WireError::Io(_) => err.context(self.what.clone()),
+            err => {
+                let pending = &self.buf[self.start..self.end];
+                match codec::c_text_preview(pending) {
+                    Some(_) => Error::new(
+                        self.what.clone(),
+                        codec::describe_foreign(pending, &err.to_string()),
+                    ),
+                    None => err.context(self.what.clone()),
+                }
+            }
+        })
     }
 
     fn next_frame(&mut self) -> std::result::Result<Option<Message>, wire::WireError> {

@@ -174,7 +174,13 @@ impl UdpServer {
             Ok(msg) => msg,
             Err(err) => {
                 client.bad_record();
-                eprintln!("{name}: dropped a datagram of {len} bytes from {from}: {err}");
+                // Named, not quoted from the decoder: C text says which --wire it is.
+                let what = ipc_common::codec::describe_foreign_with(
+                    &self.buf[..len],
+                    &err.to_string(),
+                    "the C programs speak TCP only (socket-server --wire c, without --udp)",
+                );
+                eprintln!("{name}: dropped a datagram of {len} bytes from {from}: {what}");
                 return Ok(Some(Delivery::Garbled(format!(
                     "{from} sent something that is not a message (counted as corrupt)"
                 ))));
