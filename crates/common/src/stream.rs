@@ -125,6 +125,8 @@ pub struct FrameReader<R: Read> {
     /// C text was found where a frame should start: it was reported (and counted corrupt)
     /// once; the next receive fails, since nothing after it can be read as frames.
     foreign: bool,
+    /// What to do about C text, in its warning (`start this end with --wire c`).
+    advice: &'static str,
 }
 
 impl<R: Read> FrameReader<R> {
@@ -137,7 +139,16 @@ impl<R: Read> FrameReader<R> {
             end: 0,
             what: what.into(),
             foreign: false,
+            advice: "start this end with --wire c",
         }
+    }
+
+    /// Replaces the advice given when C text arrives, for an end without `--wire c`
+    /// (pipe-receiver reads only pipe-sender's frames).
+    #[must_use]
+    pub fn advising(mut self, advice: &'static str) -> Self {
+        self.advice = advice;
+        self
     }
 
     /// The next message; `None` when the writer closed the stream between two frames.
@@ -151,7 +162,7 @@ impl<R: Read> FrameReader<R> {
                 match codec::c_text_preview(pending) {
                     Some(_) => Error::new(
                         self.what.clone(),
-                        codec::describe_foreign(pending, &err.to_string()),
+                        codec::describe_foreign_with(pending, &err.to_string(), self.advice),
                     ),
                     None => err.context(self.what.clone()),
                 }
@@ -243,9 +254,10 @@ impl<R: Read> Inbox for FrameReader<R> {
             Err(err) => match codec::c_text_preview(&self.buf[self.start..self.end]) {
                 Some(_) => {
                     self.foreign = true;
-                    Ok(Delivery::Garbled(codec::describe_foreign(
+                    Ok(Delivery::Garbled(codec::describe_foreign_with(
                         &self.buf[self.start..self.end],
                         &err.to_string(),
+                        self.advice,
                     )))
                 }
                 None => Err(err.context(self.what.clone())),

@@ -42,6 +42,11 @@ fn run(args: &Args) -> Result<()> {
             return Err(Error::usage("reading standard input", "it is a terminal, not a pipe")
                 .with_hint("run pipe-sender (it starts pipe-receiver on a pipe), or: pipe-sender --stdout | pipe-receiver"));
         }
-        Ok(FrameReader::new(TracedFd::new(stdin), "reading the pipe"))
+        Ok(
+            FrameReader::new(TracedFd::new(stdin), "reading the pipe").advising(
+                "pipe-receiver reads only pipe-sender's frames (c/pipe.c is one program that does \
+             both ends)",
+            ),
+        )
     })
 }
