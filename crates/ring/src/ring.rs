@@ -61,6 +61,8 @@ pub struct Ring {
     map: Mapping,
     name: ShmName,
     geometry: Geometry,
+    /// Owner and permission bits of the object in /dev/shm (`st_uid`, `st_mode & 0777`).
+    owner: (u32, u32),
 }
 
 impl Ring {
@@ -95,6 +97,14 @@ impl Ring {
             name: name.to_string(),
             owner: true,
         };
+        // C: fchmod(fd, mode): shm_open applied the umask (0022 turns 0666 into 0644, which no
+        // other user could write): set the exact mode, so --mode 0666 shares the ring.
+        let chmod = nix::sys::stat::fchmod(fd.as_fd(), Mode::from_bits_truncate(mode.0));
+        trace::call_zero(
+            || format!("fchmod({}, {:04o})", fd.as_raw_fd(), mode.0),
+            &chmod,
+        );
+        chmod.context(what.clone())?;
         // C: ftruncate(fd, size): a new object has length 0; the pages read as zeroes.
         let sized = nix::unistd::ftruncate(fd.as_fd(), total as i64);
         trace::call_zero(|| format!("ftruncate({}, {total})", fd.as_raw_fd()), &sized);
@@ -113,6 +123,7 @@ impl Ring {
             map,
             name: name_guard,
             geometry,
+            owner: (nix::unistd::geteuid().as_raw(), mode.0),
         })
     }
 
@@ -141,7 +152,9 @@ impl Ring {
             &stat,
             |st| format!("0 (st_size={})", st.st_size),
         );
-        let size = stat.context(what.clone())?.st_size;
+        let stat = stat.context(what.clone())?;
+        let owner = (stat.st_uid, stat.st_mode & 0o777);
+        let size = stat.st_size;
         let size = usize::try_from(size).unwrap_or(0);
         if size < HEADER_BYTES {
             return Err(not_a_ring(&what, format!("it holds only {size} bytes")));
@@ -168,7 +181,13 @@ impl Ring {
                 owner: false,
             },
             geometry,
+            owner,
         })
+    }
+
+    /// Who owns the ring in /dev/shm and its permission bits: `(st_uid, st_mode & 0777)`.
+    pub fn owner_and_mode(&self) -> (u32, u32) {
+        self.owner
     }
 
     /// The ring's name (`/something`).

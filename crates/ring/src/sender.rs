@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 
-use ipc_common::cli::MessageSource;
+use ipc_common::cli::{self, MessageSource};
 use ipc_common::error::ErrorKind;
 use ipc_common::message::Body;
 use ipc_common::sender::Outbox;
@@ -44,8 +44,12 @@ impl RingSender {
     /// Waits for the ring `name` that shm-receiver creates, checks that every message of
     /// `source` fits in its slots (failing here leaves the receiver waiting), and becomes its
     /// producer.
-    pub fn wait_for(name: &str, source: &MessageSource) -> Result<RingSender> {
+    ///
+    /// A ring of another user is used only when `mode` (the sender's `--mode`) opens it to
+    /// others and equals the ring's mode (0666, see [`cli::Mode::admits_foreign`]).
+    pub fn wait_for(name: &str, mode: cli::Mode, source: &MessageSource) -> Result<RingSender> {
         let ring = wait_for_ring(name)?;
+        check_owner(&ring, mode)?;
         check_source(&ring, source)?;
         RingSender::new(ring)
     }
@@ -148,6 +152,35 @@ impl Drop for RingSender {
             }
         }
     }
+}
+
+/// Refuses a ring of another user unless `mode` admits it; says whose a ring it joins is.
+fn check_owner(ring: &Ring, mode: cli::Mode) -> Result<()> {
+    let (uid, found) = ring.owner_and_mode();
+    let me = nix::unistd::geteuid().as_raw();
+    if uid == me {
+        return Ok(());
+    }
+    if !mode.admits_foreign(found) {
+        let hint = if found & 0o077 != 0 && found != mode.0 {
+            format!(
+                "to share it as its owner meant, pass --mode {found:04o} (its mode); or choose another --name"
+            )
+        } else {
+            format!(
+                "choose another --name; a ring is shared only when its owner made it with \
+                 --mode 0666 and you pass --mode 0666 too ({})",
+                cli::owner_name(uid)
+            )
+        };
+        return Err(Error::new(
+            format!("opening the shared-memory ring {}", ring.name()),
+            format!("it belongs to uid {uid} (mode {found:04o}), not to us (uid {me})"),
+        )
+        .with_hint(hint));
+    }
+    mode.note_foreign(&format!("the shared-memory ring {}", ring.name()), uid);
+    Ok(())
 }
 
 /// Waits until shm-receiver has created the ring `name` and opens it (C: `shm_open(name,

@@ -142,3 +142,48 @@ fn another_users_sender_with_mode_0666_writes_into_our_0666_segment() {
     );
     assert_no_sysv_objects(key);
 }
+
+#[test]
+fn another_users_ring_sender_with_mode_0666_writes_into_our_0666_ring() {
+    let (name, file) = ipc_testkit::unique_shm_name("ring-share");
+    let mut cmd = Command::new(RECEIVER);
+    cmd.args(["--ring", "--name", &name, "--mode", "0666"])
+        .stdin(Stdio::null());
+    let mut receiver = Running::start(cmd, None);
+    receiver.wait_for_stderr("waiting for shm-sender --ring", WATCHDOG);
+    let mode = std::fs::metadata(&file)
+        .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o777);
+    assert_eq!(mode.ok(), Some(0o666), "exactly --mode, whatever the umask");
+
+    let nobody = |extra: &[&str]| {
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", SENDER])
+            .args(["--ring", "--name", &name])
+            .args(extra)
+            .stdin(Stdio::null());
+        let finished = Running::start(cmd, None).finish(WATCHDOG);
+        finished.assert_no_panic();
+        finished
+    };
+    let refused = nobody(&["--message", "no"]);
+    refused.assert_code(1);
+    assert!(
+        refused.stderr.contains("pass --mode 0666"),
+        "{}",
+        refused.stderr
+    );
+    let sent = nobody(&["--mode", "0666", "--message", "ring hello"]);
+    sent.assert_code(0);
+    assert!(sent.stderr.contains("joining it"), "{}", sent.stderr);
+
+    let done = receiver.finish(WATCHDOG);
+    done.assert_code(0).assert_no_panic();
+    assert_eq!(
+        done.lines(),
+        [
+            "You wrote: ring hello",
+            "summary: received=1 lost=0 duplicated=0 reordered=0 corrupt=0"
+        ]
+    );
+    ipc_testkit::assert_gone(&file);
+}

@@ -55,7 +55,7 @@ fn main() -> ExitCode {
 fn run(args: &Args) -> Result<()> {
     if args.shm.ring.ring {
         // The ring shm-receiver --ring creates: one encoded Message per slot, then End.
-        let mut ring = RingSender::wait_for(&args.shm.ring.name, &args.source)?;
+        let mut ring = RingSender::wait_for(&args.shm.ring.name, args.shm.mode.mode, &args.source)?;
         ring.announce();
         let sent = send(args, &mut ring)?;
         let stats = ring.finish()?;
