@@ -107,6 +107,7 @@ impl FlagChannel {
             None => {
                 let mut segment = ShmSegment::open(key)?;
                 segment.remove_when_done(false);
+                segment.check_shared(mode)?;
                 check_size(&segment)?;
                 (segment, false)
             }

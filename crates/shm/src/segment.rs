@@ -113,6 +113,40 @@ impl ShmSegment {
         })
     }
 
+    /// Checks who owns the segment we found: ours, or another user's shared with exactly the
+    /// `--mode` given (0666, see [`Mode::admits_foreign`]), which is said on stderr.
+    pub fn check_shared(&self, mode: Mode) -> Result<()> {
+        let stat = self.stat()?;
+        let me = nix::unistd::geteuid().as_raw();
+        if stat.uid == me {
+            return Ok(());
+        }
+        if !mode.admits_foreign(stat.mode) {
+            let hint = if stat.mode & 0o077 != 0 && stat.mode != mode.0 {
+                format!(
+                    "to share it as its owner meant, pass --mode {:04o} (its mode); or choose another --key",
+                    stat.mode
+                )
+            } else {
+                format!(
+                    "choose another --key, or ask uid {} to remove it (ipcrm -m {}); a segment is \
+                     shared only when its owner made it with --mode 0666 and you pass --mode 0666 too",
+                    stat.uid, self.id
+                )
+            };
+            return Err(Error::new(
+                format!("opening the shared memory segment with key {}", self.key),
+                format!(
+                    "it belongs to uid {} (mode {:04o}, shmid {}), not to us (uid {me})",
+                    stat.uid, stat.mode, self.id
+                ),
+            )
+            .with_hint(hint));
+        }
+        mode.note_foreign(&format!("shared memory segment key {}", self.key), stat.uid);
+        Ok(())
+    }
+
     /// The segment's size in bytes, as created (`shm_segsz`).
     pub fn size(&self) -> usize {
         self.size

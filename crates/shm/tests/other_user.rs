@@ -187,3 +187,38 @@ fn another_users_ring_sender_with_mode_0666_writes_into_our_0666_ring() {
     );
     ipc_testkit::assert_gone(&file);
 }
+
+#[test]
+fn another_users_wire_c_sender_with_mode_0666_writes_into_our_textbook_segment() {
+    let key = unique_key();
+    let mut receiver = Running::start(
+        ours(RECEIVER, key, &["--wire", "c", "--mode", "0666"]),
+        None,
+    );
+    receiver.wait_for_stderr("waiting for shm-sender", WATCHDOG);
+
+    let refused = as_nobody(SENDER, key, &["--wire", "c", "--message", "no"]);
+    refused.assert_code(1);
+    assert!(
+        refused.stderr.contains("it belongs to uid 0 (mode 0666")
+            && refused.stderr.contains("pass --mode 0666"),
+        "{}",
+        refused.stderr
+    );
+    let sent = as_nobody(
+        SENDER,
+        key,
+        &["--wire", "c", "--mode", "0666", "--message", "textbook"],
+    );
+    sent.assert_code(0);
+    let done = receiver.finish(WATCHDOG);
+    done.assert_code(0).assert_no_panic();
+    assert_eq!(
+        done.lines(),
+        [
+            "You wrote: textbook",
+            "summary: received=1 lost=0 duplicated=0 reordered=0 corrupt=0"
+        ]
+    );
+    assert_no_sysv_objects(key);
+}
