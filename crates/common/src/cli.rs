@@ -117,6 +117,47 @@ pub fn not_ours_to_remove(object: &str, uid: u32, remove: &str) -> String {
     )
 }
 
+/// A System V object of another user, as `IPC_STAT` shows it: what [`foreign_refusal`] needs.
+#[derive(Debug, Clone, Copy)]
+pub struct ForeignObject<'a> {
+    /// What it is, in the hint: "queue", "set", "segment".
+    pub noun: &'a str,
+    /// Its id as ipcs names it ("msqid", "semid", "shmid"), and the id.
+    pub id_name: &'a str,
+    pub id: i32,
+    /// The ipcrm option that removes it by id: "-q", "-s", "-m".
+    pub ipcrm: &'a str,
+    /// Its owner and mode.
+    pub uid: u32,
+    pub mode: u32,
+}
+
+/// The refusal of another user's object that `mode` does not admit ([`Mode::admits_foreign`]):
+/// whose it is, and a hint naming the `--mode` that would join it where its owner opened it to
+/// others, or else who can remove it. `what` is what we were doing ("opening ...").
+pub fn foreign_refusal(what: String, found: ForeignObject<'_>, mode: Mode) -> crate::Error {
+    let me = nix::unistd::geteuid().as_raw();
+    let error = crate::Error::new(
+        what,
+        format!(
+            "it belongs to uid {} (mode {:04o}, {} {}), not to us (uid {me})",
+            found.uid, found.mode, found.id_name, found.id
+        ),
+    );
+    if found.mode & 0o077 != 0 && found.mode != mode.0 {
+        error.with_hint(format!(
+            "to share it as its owner meant, pass --mode {:04o} (its mode); or choose another --key",
+            found.mode
+        ))
+    } else {
+        error.with_hint(format!(
+            "choose another --key, or ask uid {} to remove it (ipcrm {} {}); a {} is shared \
+             only when its owner made it with --mode 0666 and you pass --mode 0666 too",
+            found.uid, found.ipcrm, found.id, found.noun
+        ))
+    }
+}
+
 impl FromStr for Mode {
     type Err = String;
 

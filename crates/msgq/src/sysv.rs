@@ -24,7 +24,9 @@ use nix::errno::Errno;
 use nix::libc::{self, c_int, c_long};
 use nix::unistd::geteuid;
 
-use ipc_common::cli::{not_ours_to_remove, Key, Mode, DEFAULT_MODE};
+use ipc_common::cli::{
+    foreign_refusal, not_ours_to_remove, ForeignObject, Key, Mode, DEFAULT_MODE,
+};
 use ipc_common::creation::create_or_open;
 use ipc_common::error::describe_errno;
 use ipc_common::{ownership, program, signals, sysvipc, Error, Result};
@@ -126,7 +128,15 @@ impl MsgQueue {
         if stat.uid != me {
             // Another user's queue: only one they opened with the mode we were given (0666).
             if !mode.admits_foreign(stat.mode) {
-                return Err(foreign_error(what, &stat, id, mode, me));
+                let found = ForeignObject {
+                    noun: "queue",
+                    id_name: "msqid",
+                    id: id.raw(),
+                    ipcrm: "-q",
+                    uid: stat.uid,
+                    mode: stat.mode,
+                };
+                return Err(foreign_refusal(what, found, mode));
             }
             mode.note_foreign(&queue.to_string(), stat.uid);
             queue.owner_uid = stat.uid;
@@ -415,30 +425,6 @@ impl Drop for MsgQueue {
                 describe_errno(errno)
             ),
         }
-    }
-}
-
-/// The refusal of a queue of another user that `--mode` does not admit (see
-/// [`Mode::admits_foreign`]); the hint names the `--mode` that would join it when it is open.
-fn foreign_error(what: String, stat: &MsqStat, id: MsqId, mode: Mode, me: u32) -> Error {
-    let error = Error::new(
-        what,
-        format!(
-            "it belongs to uid {} (mode {:04o}, msqid {id}), not to us (uid {me})",
-            stat.uid, stat.mode
-        ),
-    );
-    if stat.mode & 0o077 != 0 && stat.mode != mode.0 {
-        error.with_hint(format!(
-            "to share it as its owner meant, pass --mode {:04o} (its mode); or choose another --key",
-            stat.mode
-        ))
-    } else {
-        error.with_hint(format!(
-            "choose another --key, or ask uid {} to remove it (ipcrm -q {id}); a queue is shared \
-             only when its owner made it with --mode 0666 and you pass --mode 0666 too",
-            stat.uid
-        ))
     }
 }
 

@@ -41,7 +41,7 @@ use std::time::{Duration, Instant};
 use nix::errno::Errno;
 use nix::libc::{self, c_int};
 
-use ipc_common::cli::{Key, Mode};
+use ipc_common::cli::{foreign_refusal, ForeignObject, Key, Mode};
 use ipc_common::creation::{create_or_open, Opened};
 use ipc_common::{ownership, program, signals, sysvipc, Error, Result};
 
@@ -208,28 +208,17 @@ impl SemSet {
         if stat.uid == me {
             return Ok(());
         }
-        let what = format!("opening the semaphore set with key {}", self.key);
         if !mode.admits_foreign(stat.mode) {
-            let hint = if stat.mode & 0o077 != 0 && stat.mode != mode.0 {
-                format!(
-                    "to share it as its owner meant, pass --mode {:04o} (its mode); or choose another --key",
-                    stat.mode
-                )
-            } else {
-                format!(
-                    "choose another --key, or ask uid {} to remove it (ipcrm -s {}); a set is shared \
-                     only when its owner made it with --mode 0666 and you pass --mode 0666 too",
-                    stat.uid, self.id
-                )
+            let found = ForeignObject {
+                noun: "set",
+                id_name: "semid",
+                id: self.id.raw(),
+                ipcrm: "-s",
+                uid: stat.uid,
+                mode: stat.mode,
             };
-            return Err(Error::new(
-                what,
-                format!(
-                    "it belongs to uid {} (mode {:04o}, semid {}), not to us (uid {me})",
-                    stat.uid, stat.mode, self.id
-                ),
-            )
-            .with_hint(hint));
+            let what = format!("opening the semaphore set with key {}", self.key);
+            return Err(foreign_refusal(what, found, mode));
         }
         mode.note_foreign(&format!("semaphore set key {}", self.key), stat.uid);
         Ok(())

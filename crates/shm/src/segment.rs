@@ -19,7 +19,7 @@ use std::sync::atomic::AtomicU32;
 use nix::errno::Errno;
 use nix::libc::{self, c_int};
 
-use ipc_common::cli::{Key, Mode};
+use ipc_common::cli::{foreign_refusal, ForeignObject, Key, Mode};
 use ipc_common::error::describe_errno;
 use ipc_common::{ownership, program, sysvipc, Error, Result};
 
@@ -122,26 +122,16 @@ impl ShmSegment {
             return Ok(());
         }
         if !mode.admits_foreign(stat.mode) {
-            let hint = if stat.mode & 0o077 != 0 && stat.mode != mode.0 {
-                format!(
-                    "to share it as its owner meant, pass --mode {:04o} (its mode); or choose another --key",
-                    stat.mode
-                )
-            } else {
-                format!(
-                    "choose another --key, or ask uid {} to remove it (ipcrm -m {}); a segment is \
-                     shared only when its owner made it with --mode 0666 and you pass --mode 0666 too",
-                    stat.uid, self.id
-                )
+            let found = ForeignObject {
+                noun: "segment",
+                id_name: "shmid",
+                id: self.id.raw(),
+                ipcrm: "-m",
+                uid: stat.uid,
+                mode: stat.mode,
             };
-            return Err(Error::new(
-                format!("opening the shared memory segment with key {}", self.key),
-                format!(
-                    "it belongs to uid {} (mode {:04o}, shmid {}), not to us (uid {me})",
-                    stat.uid, stat.mode, self.id
-                ),
-            )
-            .with_hint(hint));
+            let what = format!("opening the shared memory segment with key {}", self.key);
+            return Err(foreign_refusal(what, found, mode));
         }
         mode.note_foreign(&format!("shared memory segment key {}", self.key), stat.uid);
         Ok(())
