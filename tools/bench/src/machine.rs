@@ -34,6 +34,12 @@ impl Machine {
             .unwrap_or_else(|_| "unknown kernel".into());
         Machine { cpu, cores, kernel }
     }
+
+    /// `Intel(R) Xeon(R) Processor, 2 cores, Linux 6.18.44`: the machine line of the table
+    /// and of the CSV's `# machine:` comment (which `--compare` reads back).
+    pub fn describe(&self) -> String {
+        format!("{}, {} cores, {}", self.cpu, self.cores, self.kernel)
+    }
 }
 
 /// C: `CPU_ZERO(&set); CPU_SET(cpu, &set); sched_setaffinity(0, sizeof set, &set)`: this

@@ -12,23 +12,26 @@
 //! Usage:
 //! ```text
 //! ipc-bench [--quick | --full] [--runs N] [--only pipe,ring,...] [--pin A,B]
-//!           [--csv FILE] [--svg FILE] [--count N] [--bytes BYTES] [--no-c]
+//!           [--csv FILE] [--svg FILE] [--compare OLD.csv] [--count N] [--bytes BYTES] [--no-c]
 //! ```
 //! The other end: itself. For each measurement the bench re-executes its own binary with a
 //! hidden `__peer` command, which opens the objects the bench created and echoes (latency) or
 //! streams (throughput). Run it with `make bench` (quick mode, release build) or
 //! `cargo run --release -p ipc-bench -- --full --pin 0,1 --svg tools/bench/results/bench.svg`.
 //!
-//! Progress goes to stderr, the Markdown table to stdout.
+//! Progress goes to stderr (a bar on a terminal, plain lines otherwise: progress.rs), the
+//! Markdown table to stdout, followed by the comparison with `--compare OLD.csv` (compare.rs).
 #![forbid(unsafe_code)]
 
 mod chart;
 mod codec;
+mod compare;
 mod cref;
 mod machine;
 mod measure;
 mod mech;
 mod memcpy;
+mod progress;
 mod report;
 mod stop;
 mod transport;
@@ -43,6 +46,7 @@ use ipc_common::{program, signals, Context, Error, Result};
 use codec::PathKind;
 use machine::{Machine, Pin};
 use measure::{Latency, Throughput};
+use progress::Progress;
 use report::{Better, Cell, Row, RunInfo};
 use transport::{Mech, PeerSpec, Role};
 
@@ -73,6 +77,9 @@ struct Args {
     /// Also draw a bar chart as SVG to FILE
     #[arg(long, value_name = "FILE")]
     svg: Option<PathBuf>,
+    /// Print this run beside a saved one (a CSV written by --csv), with now / before per cell
+    #[arg(long, value_name = "OLD.csv")]
+    compare: Option<PathBuf>,
     /// Timed latency round trips per run (overrides the mode's)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     count: Option<u64>,
@@ -157,6 +164,8 @@ fn run(args: &Args) -> Result<()> {
     if let Some(Hidden::Peer(spec)) = &args.peer {
         return measure::run_peer(spec);
     }
+    // Read the saved run first: a wrong file is refused before minutes of measuring.
+    let saved = args.compare.as_deref().map(compare::load).transpose()?;
     stop::watch();
     let plan = Plan::of(args);
     if let Some(pin) = args.pin {
@@ -174,10 +183,24 @@ fn run(args: &Args) -> Result<()> {
             .filter(|m| args.only.contains(m))
             .collect()
     };
+    let sides = if args.no_c { 2 } else { 3 };
+    let steps: u64 = mechs
+        .iter()
+        .map(|m| {
+            let sizes = if m.has_throughput() {
+                m.stream_sizes().len()
+            } else {
+                0
+            };
+            (plan.runs * sides * (1 + sizes)) as u64
+        })
+        .sum::<u64>()
+        + if args.no_memcpy { 0 } else { 2 };
+    let progress = Progress::new(steps);
     let c = if args.no_c {
         None
     } else {
-        eprintln!("ipc-bench: building the C references with cc -O2");
+        progress.note("building the C references with cc -O2");
         Some(cref::CPrograms::build()?)
     };
     let cpus = args
@@ -186,17 +209,25 @@ fn run(args: &Args) -> Result<()> {
     let mut rows = Vec::new();
     for mech in mechs {
         signals::check()?;
-        rows.extend(bench_mech(mech, &plan, peer_cpu, c.as_ref(), cpus)?);
+        rows.extend(bench_mech(
+            mech,
+            &plan,
+            peer_cpu,
+            c.as_ref(),
+            cpus,
+            &progress,
+        )?);
     }
     let mut memcpy_beyond = None;
     if !args.no_memcpy {
-        eprintln!("ipc-bench: memcpy bandwidth");
         let min_time = Duration::from_millis(if plan.mode == "full" { 500 } else { 100 });
         for (block, label) in [
             (16 << 10, "16 KiB cache-hot (MiB/s)"),
             (256 << 20, "256 MiB beyond cache (MiB/s)"),
         ] {
+            progress.step(&format!("memcpy bandwidth, {label}"));
             let bw = memcpy::measure(block, min_time, plan.runs.min(3));
+            progress.done();
             if block > (1 << 20) {
                 memcpy_beyond = Some(bw.mib_s);
             }
@@ -213,18 +244,29 @@ fn run(args: &Args) -> Result<()> {
             });
         }
     }
+    let machine = Machine::read();
     let info = RunInfo {
         date: report::utc_now(),
-        machine: Machine::read(),
+        machine: machine.clone(),
         mode: plan.mode,
         runs: plan.runs,
         pin: args.pin.map(|p| (p.bench, p.peer)),
         latency_round_trips: plan.round_trips,
         stream_bytes: plan.stream_bytes,
     };
+    drop(progress);
     print!("{}", report::markdown(&info, &rows));
+    if let (Some(saved), Some(path)) = (&saved, &args.compare) {
+        let name = path.display().to_string();
+        let now = compare::saved_of(&rows);
+        print!(
+            "{}",
+            compare::markdown(&name, saved, &machine.describe(), &now)
+        );
+    }
     if let Some(path) = &args.csv {
-        std::fs::write(path, report::csv(&rows)).context(format!("writing {}", path.display()))?;
+        std::fs::write(path, report::csv(&machine, &rows))
+            .context(format!("writing {}", path.display()))?;
         eprintln!("ipc-bench: wrote {}", path.display());
     }
     if let Some(path) = &args.svg {
@@ -275,12 +317,13 @@ impl Side {
 }
 
 /// Runs `f` for every side, `runs` times, interleaved (raw, typed, C, raw, typed, C, ...) so
-/// that a change in the machine's load hits every column alike; a progress line each time.
+/// that a change in the machine's load hits every column alike; a progress step each time.
 /// Returns the results of each side in the order of `sides`.
 fn interleave<T>(
     runs: usize,
     sides: &[Side],
     label: &str,
+    progress: &Progress,
     mut f: impl FnMut(Side) -> Result<T>,
 ) -> Result<Vec<Vec<T>>> {
     let mut out: Vec<Vec<T>> = sides.iter().map(|_| Vec::with_capacity(runs)).collect();
@@ -288,9 +331,10 @@ fn interleave<T>(
         for (i, &side) in sides.iter().enumerate() {
             signals::check()?;
             let what = format!("{label} {}", side.name());
-            eprintln!("ipc-bench: {what} (run {run}/{runs})");
+            progress.step(&format!("{what} (run {run}/{runs})"));
             let result =
                 f(side).map_err(|err| Error::new(format!("measuring {what}"), err.to_string()))?;
+            progress.done();
             out[i].push(result);
         }
     }
@@ -313,6 +357,7 @@ fn bench_mech(
     peer_cpu: Option<usize>,
     c: Option<&cref::CPrograms>,
     cpus: (i64, i64),
+    progress: &Progress,
 ) -> Result<Vec<Row>> {
     let name = mech.name();
     let spec = |role, path, size, count| PeerSpec {
@@ -344,6 +389,7 @@ fn bench_mech(
         plan.runs,
         &sides,
         &format!("{name} latency"),
+        progress,
         |side| match (side, c) {
             (Side::C, Some(c)) => c.latency(mech.c_name(), 64, n, warmup_of(n), cpus, slots),
             (Side::C, None) => Err(Error::new("running C", "no C programs")),
@@ -383,12 +429,14 @@ fn bench_mech(
     for size in mech.stream_sizes() {
         let count = plan.stream_count(size);
         let label = format!("{name} {} stream", size_name(size));
-        let results = interleave(plan.runs, &sides, &label, |side| match (side, c) {
-            (Side::C, Some(c)) => {
-                c.throughput(mech.c_name(), size, count, warmup_of(count), cpus, slots)
+        let results = interleave(plan.runs, &sides, &label, progress, |side| {
+            match (side, c) {
+                (Side::C, Some(c)) => {
+                    c.throughput(mech.c_name(), size, count, warmup_of(count), cpus, slots)
+                }
+                (Side::C, None) => Err(Error::new("running C", "no C programs")),
+                _ => measure::throughput(&spec(Role::Send, path_of(side), size, count)),
             }
-            (Side::C, None) => Err(Error::new("running C", "no C programs")),
-            _ => measure::throughput(&spec(Role::Send, path_of(side), size, count)),
         })?;
         let mut cells: [Option<Cell>; 3] = [None; 3];
         for (side, runs) in sides.iter().zip(results) {

@@ -95,7 +95,7 @@ pub fn markdown(info: &RunInfo, rows: &[Row]) -> String {
     let m = &info.machine;
     let _ = writeln!(out, "## ipc-bench, {} ({} mode)", info.date, info.mode);
     let _ = writeln!(out);
-    let _ = writeln!(out, "- machine: {}, {} cores, {}", m.cpu, m.cores, m.kernel);
+    let _ = writeln!(out, "- machine: {}", m.describe());
     let pin = info.pin.map_or_else(
         || "not pinned".to_string(),
         |(a, b)| format!("pinned to CPUs {a},{b}"),
@@ -136,9 +136,11 @@ pub fn markdown(info: &RunInfo, rows: &[Row]) -> String {
     out
 }
 
-/// The CSV: one line per row, empty fields where nothing was measured.
-pub fn csv(rows: &[Row]) -> String {
-    let mut out = String::from(
+/// The CSV: a `# machine: ...` comment naming the machine, the header, then one line per
+/// row, empty fields where nothing was measured.
+pub fn csv(machine: &Machine, rows: &[Row]) -> String {
+    let mut out = format!("# machine: {}\n", machine.describe());
+    out.push_str(
         "mechanism,measure,better,rust_raw,rust_raw_msgs_s,rust_typed,rust_typed_msgs_s,c,c_msgs_s,raw_vs_c,typed_vs_c,typed_vs_raw\n",
     );
     let num = |v: Option<f64>| v.map_or_else(String::new, |v| format!("{v:.3}"));
@@ -233,9 +235,10 @@ mod tests {
         };
         let table = markdown(&info, std::slice::from_ref(&r));
         assert!(table.contains("| pipe | 64 KiB (MiB/s) | 2000 (32k msg/s) | 1600 (26k msg/s) | 2100 | 0.95x | 0.76x | 0.80x |"), "{table}");
-        let csv = csv(&[r]);
-        assert_eq!(csv.lines().count(), 2);
-        assert_eq!(csv.lines().nth(1).map(|l| l.split(',').count()), Some(12));
+        let csv = csv(&info.machine, &[r]);
+        assert_eq!(csv.lines().count(), 3);
+        assert_eq!(csv.lines().next(), Some("# machine: x, 2 cores, Linux 6"));
+        assert_eq!(csv.lines().nth(2).map(|l| l.split(',').count()), Some(12));
     }
 
     #[test]

@@ -112,8 +112,13 @@ fn quick_pipe_and_ring_give_a_full_table_csv_and_svg() {
     assert_eq!(rows(out, "memcpy").len(), 2, "{out}");
     let text = std::fs::read_to_string(&csv).expect("the CSV was written");
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 1 + 5 + 5 + 2, "{text}");
-    assert!(lines.iter().all(|l| l.split(',').count() == 12), "{text}");
+    // The machine comment, the header, 5 rows per mechanism, 2 of memcpy.
+    assert_eq!(lines.len(), 1 + 1 + 5 + 5 + 2, "{text}");
+    assert!(lines[0].starts_with("# machine: ") && lines[0].contains("cores, Linux"));
+    assert!(
+        lines[1..].iter().all(|l| l.split(',').count() == 12),
+        "{text}"
+    );
     let chart = std::fs::read_to_string(&svg).expect("the SVG was written");
     assert!(chart.starts_with("<svg") && chart.contains("Rust raw") && chart.contains("pipe"));
     for file in [&csv, &svg] {
