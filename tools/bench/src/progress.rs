@@ -25,8 +25,9 @@ impl Progress {
             return Progress { bar: None };
         }
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+        // `wide_msg`: the step is cut to the terminal's width, so the bar stays on one line.
         let style = ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] [{bar:30}] {pos}/{len} steps, about {eta} left: {msg}",
+            "{spinner} {elapsed_precise} [{bar:20}] {pos}/{len} steps, ~{eta} left: {wide_msg}",
         )
         .map(|s| s.progress_chars("=> "))
         .unwrap_or_else(|_| ProgressStyle::default_bar());
