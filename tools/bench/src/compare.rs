@@ -249,6 +249,26 @@ mod tests {
     }
 
     #[test]
+    fn a_column_absent_from_the_old_file_is_listed() {
+        let old = parse("mechanism,measure,rust_raw\npipe,latency p50 (us),2\n").expect("parses");
+        assert_eq!(old.has_column, [true, false, false]);
+        let now = vec![SavedRow {
+            mech: "pipe".into(),
+            measure: "latency p50 (us)".into(),
+            values: [Some(1.0), Some(1.0), Some(1.0)],
+        }];
+        let text = markdown("old.csv", &old, "M", &now);
+        assert!(
+            text.contains("| 1.00 | 2.00 | 0.50x | 1.00 | - | - |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("columns only in this run (absent from old.csv): rust_typed, c"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn the_table_has_ratios_and_lists_rows_of_one_side() {
         let old = parse(CSV).expect("parses");
         let now = vec![
