@@ -18,6 +18,16 @@ const NOTICE: Duration = Duration::from_secs(6);
 const ORPHAN_GRACE: Duration = Duration::from_millis(700);
 /// What shm-sender and shm-receiver say when they made the segment (rather than found it).
 const CREATED: &str = "created shared memory segment";
+/// What an end that joined an existing segment says.
+const FOUND: &str = "found shared memory segment";
+
+/// The id of the segment an end created or found (`... segment key K (0x...) (id N, ...`), from
+/// the first line of `said` that starts with `prefix`'s message.
+fn segment_id<'a>(said: &'a str, prefix: &str) -> Option<&'a str> {
+    let line = said.lines().find(|line| line.contains(prefix))?;
+    let after = &line[line.find("(id ")? + 4..];
+    Some(&after[..after.find([',', ')'])?])
+}
 
 /// Injects the fault and waits for every process, stopping orphans and killing hangs.
 pub(super) fn supervise(plan: &Plan, ends: &mut Ends, out: &mut Outcome) {
@@ -128,8 +138,9 @@ fn stop_orphans(
             return false;
         }
         // A survivor never met the dead end when the dead end died before meeting anyone
-        // (before attaching or connecting), or when the survivor made its own objects after
-        // the dead end had removed its, or (a ring sender) when it never got to the dead
+        // (before attaching or connecting), or when the survivor made its own objects (or
+        // joined those another survivor made) after the dead end had removed its, or (a ring
+        // sender) when it never got to the dead
         // receiver's ring and waits for a new one: it rightly waits for a peer, as if it came
         // first.
         let dead_said = ends.stderr_of(target);
@@ -138,10 +149,15 @@ fn stop_orphans(
             .mech
             .met_line()
             .is_some_and(|line| !dead_said.contains(line));
+        let dead_segment = segment_id(&dead_said, CREATED);
         let mut never_met = Vec::new();
         for proc in ends.all() {
             let said = proc.stderr_so_far();
-            let made_its_own = dead_created && said.contains(CREATED);
+            // It made its own segment, or joined one another survivor made, after the dead end
+            // had removed its own: another segment id than the dead end's.
+            let joined = segment_id(&said, CREATED).or_else(|| segment_id(&said, FOUND));
+            let made_its_own = dead_created
+                && (said.contains(CREATED) || (joined.is_some() && joined != dead_segment));
             let waits_anew = plan.mech.waits_for_new_object(&said);
             if proc.exited().is_none() && (dead_never_met || made_its_own || waits_anew) {
                 never_met.push(proc.name().to_string());
@@ -178,4 +194,18 @@ fn stop_orphans(
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_segment_id_is_read_from_the_created_or_found_line() {
+        let said = "shm-sender: found shared memory segment key 1 (0x00000001) (id 1409026, 65600 bytes: ...)\n";
+        assert_eq!(segment_id(said, FOUND), Some("1409026"));
+        assert_eq!(segment_id(said, CREATED), None);
+        let made = "shm-receiver: created shared memory segment key 1 (0x00000001) (id 7) and semaphore set id 9\n";
+        assert_eq!(segment_id(made, CREATED), Some("7"));
+    }
 }
