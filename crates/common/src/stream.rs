@@ -159,7 +159,7 @@ impl<R: Read> FrameReader<R> {
             wire::WireError::Io(_) => err.context(self.what.clone()),
             err => {
                 let pending = &self.buf[self.start..self.end];
-                match codec::c_text_preview(pending) {
+                match self.c_text_preview(&err) {
                     Some(_) => Error::new(
                         self.what.clone(),
                         codec::describe_foreign_with(pending, &err.to_string(), self.advice),
@@ -198,6 +198,17 @@ impl<R: Read> FrameReader<R> {
                 };
             }
         }
+    }
+
+    /// The C text the pending bytes start with, if they can be C text after `err`. A frame cut
+    /// short after a whole header (its writer was killed mid-frame) is one of ours, even where
+    /// the header's length bytes happen to be printable (27742 is `^l\0\0`).
+    fn c_text_preview(&self, err: &wire::WireError) -> Option<String> {
+        let pending = &self.buf[self.start..self.end];
+        if matches!(err, wire::WireError::Truncated { .. }) && pending.len() >= wire::FRAME_HEADER {
+            return None;
+        }
+        codec::c_text_preview(pending)
     }
 
     /// Reads once, into at least 64 KiB of room: moves the undecoded bytes to the front when
@@ -251,7 +262,7 @@ impl<R: Read> Inbox for FrameReader<R> {
             Err(wire::WireError::Io(err)) => Err(signals::io_context(err, self.what.clone())),
             // Bytes that are C text are named as such (the sender speaks --wire c) and counted
             // as one corrupt message; the next receive ends the reading.
-            Err(err) => match codec::c_text_preview(&self.buf[self.start..self.end]) {
+            Err(err) => match self.c_text_preview(&err) {
                 Some(_) => {
                     self.foreign = true;
                     Ok(Delivery::Garbled(codec::describe_foreign_with(
@@ -406,5 +417,18 @@ mod tests {
             "buffer of {} bytes",
             reader.buf.len()
         );
+    }
+
+    #[test]
+    fn a_frame_cut_after_a_printable_header_is_truncated_not_c_text() {
+        // 27742 = 0x6c5e: the header reads "^l\0\0"; the writer died 3 bytes into the body.
+        let mut bytes = 27742u32.to_le_bytes().to_vec();
+        bytes.extend_from_slice(b"abc");
+        let mut reader = FrameReader::new(&bytes[..], "reading a test stream");
+        let err = reader.receive().expect_err("a cut frame is an error");
+        assert!(err.to_string().contains("truncated"), "{err}");
+        // A short C text at the end of the stream is still named as one.
+        let mut reader = FrameReader::new(&b"hi\n"[..], "reading a test stream");
+        assert!(matches!(reader.receive(), Ok(Delivery::Garbled(_))));
     }
 }
