@@ -158,6 +158,26 @@ pub fn foreign_refusal(what: String, found: ForeignObject<'_>, mode: Mode) -> cr
     }
 }
 
+/// Checks the owner of a System V object we found: ours, or another user's shared with exactly
+/// the `--mode` given (0666, see [`Mode::admits_foreign`]), which is said on stderr naming
+/// `object` ("semaphore set key 5"); otherwise [`foreign_refusal`] of `what`. The kernel would
+/// let any user use a 0666 object; we join a stranger's only when asked to share.
+pub fn join_if_shared(
+    what: String,
+    object: &str,
+    found: ForeignObject<'_>,
+    mode: Mode,
+) -> crate::Result<()> {
+    if found.uid == nix::unistd::geteuid().as_raw() {
+        return Ok(());
+    }
+    if !mode.admits_foreign(found.mode) {
+        return Err(foreign_refusal(what, found, mode));
+    }
+    mode.note_foreign(object, found.uid);
+    Ok(())
+}
+
 impl FromStr for Mode {
     type Err = String;
 

@@ -41,7 +41,7 @@ use std::time::{Duration, Instant};
 use nix::errno::Errno;
 use nix::libc::{self, c_int};
 
-use ipc_common::cli::{foreign_refusal, ForeignObject, Key, Mode};
+use ipc_common::cli::{join_if_shared, ForeignObject, Key, Mode};
 use ipc_common::creation::{create_or_open, Opened};
 use ipc_common::{ownership, program, signals, sysvipc, Error, Result};
 
@@ -204,24 +204,21 @@ impl SemSet {
     /// would let any user use a 0666 set; we join a stranger's only when asked to share.
     pub fn check_shared(&self, mode: Mode) -> Result<()> {
         let stat = self.stat()?;
-        let me = nix::unistd::geteuid().as_raw();
-        if stat.uid == me {
-            return Ok(());
-        }
-        if !mode.admits_foreign(stat.mode) {
-            let found = ForeignObject {
-                noun: "set",
-                id_name: "semid",
-                id: self.id.raw(),
-                ipcrm: "-s",
-                uid: stat.uid,
-                mode: stat.mode,
-            };
-            let what = format!("opening the semaphore set with key {}", self.key);
-            return Err(foreign_refusal(what, found, mode));
-        }
-        mode.note_foreign(&format!("semaphore set key {}", self.key), stat.uid);
-        Ok(())
+        let found = ForeignObject {
+            noun: "set",
+            id_name: "semid",
+            id: self.id.raw(),
+            ipcrm: "-s",
+            uid: stat.uid,
+            mode: stat.mode,
+        };
+        let what = format!("opening the semaphore set with key {}", self.key);
+        join_if_shared(
+            what,
+            &format!("semaphore set key {}", self.key),
+            found,
+            mode,
+        )
     }
 
     /// Waits (up to 5 seconds) until the creator has initialised the set (`sem_otime != 0`).

@@ -19,7 +19,7 @@ use std::sync::atomic::AtomicU32;
 use nix::errno::Errno;
 use nix::libc::{self, c_int};
 
-use ipc_common::cli::{foreign_refusal, ForeignObject, Key, Mode};
+use ipc_common::cli::{join_if_shared, ForeignObject, Key, Mode};
 use ipc_common::error::describe_errno;
 use ipc_common::{ownership, program, sysvipc, Error, Result};
 
@@ -117,24 +117,21 @@ impl ShmSegment {
     /// `--mode` given (0666, see [`Mode::admits_foreign`]), which is said on stderr.
     pub fn check_shared(&self, mode: Mode) -> Result<()> {
         let stat = self.stat()?;
-        let me = nix::unistd::geteuid().as_raw();
-        if stat.uid == me {
-            return Ok(());
-        }
-        if !mode.admits_foreign(stat.mode) {
-            let found = ForeignObject {
-                noun: "segment",
-                id_name: "shmid",
-                id: self.id.raw(),
-                ipcrm: "-m",
-                uid: stat.uid,
-                mode: stat.mode,
-            };
-            let what = format!("opening the shared memory segment with key {}", self.key);
-            return Err(foreign_refusal(what, found, mode));
-        }
-        mode.note_foreign(&format!("shared memory segment key {}", self.key), stat.uid);
-        Ok(())
+        let found = ForeignObject {
+            noun: "segment",
+            id_name: "shmid",
+            id: self.id.raw(),
+            ipcrm: "-m",
+            uid: stat.uid,
+            mode: stat.mode,
+        };
+        let what = format!("opening the shared memory segment with key {}", self.key);
+        join_if_shared(
+            what,
+            &format!("shared memory segment key {}", self.key),
+            found,
+            mode,
+        )
     }
 
     /// The segment's size in bytes, as created (`shm_segsz`).
