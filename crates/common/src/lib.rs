@@ -31,6 +31,7 @@ pub mod ledger;
 pub mod lines;
 pub mod message;
 pub mod ownership;
+mod payload_layout;
 pub mod process;
 pub mod program;
 pub mod receiver;

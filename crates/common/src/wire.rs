@@ -22,6 +22,7 @@ use std::io::{self, Read, Write};
 use bincode::config::{Configuration, Limit, LittleEndian, Varint};
 
 use crate::message::Message;
+use crate::payload_layout;
 
 /// The largest generated payload a sender accepts (`--size`), in bytes.
 pub const MAX_PAYLOAD: usize = 16 * 1024 * 1024;
@@ -83,6 +84,9 @@ impl WireError {
 /// Replaces the contents of `buf` with the encoding of `msg`.
 pub fn encode(msg: &Message, buf: &mut Vec<u8>) -> Result<(), WireError> {
     buf.clear();
+    if payload_layout::append(msg, buf).is_some() {
+        return Ok(());
+    }
     bincode::serde::encode_into_std_write(msg, buf, CONFIG)
         .map(drop)
         .map_err(|err| WireError::Invalid(err.to_string()))
@@ -92,6 +96,12 @@ pub fn encode(msg: &Message, buf: &mut Vec<u8>) -> Result<(), WireError> {
 /// second copy) and returns how many bytes it used. Fails, leaving `dst` partly written, if
 /// `dst` is too small; [`encoded_len`] says beforehand how much is needed.
 pub fn encode_into_slice(msg: &Message, dst: &mut [u8]) -> Result<usize, WireError> {
+    if let Some(written) = payload_layout::write_into(msg, dst) {
+        return written.map_err(|needed| WireError::TooLarge {
+            len: needed as u64,
+            limit: dst.len(),
+        });
+    }
     bincode::serde::encode_into_slice(msg, dst, CONFIG).map_err(|err| match err {
         bincode::error::EncodeError::UnexpectedEnd => WireError::TooLarge {
             len: encoded_len(msg) as u64,
@@ -103,6 +113,9 @@ pub fn encode_into_slice(msg: &Message, dst: &mut [u8]) -> Result<usize, WireErr
 
 /// How many bytes [`encode`] makes of `msg`, counted without copying the payload.
 pub fn encoded_len(msg: &Message) -> usize {
+    if let Some(len) = payload_layout::encoded_len(msg) {
+        return len;
+    }
     let mut size = bincode::enc::write::SizeWriter::default();
     match bincode::serde::encode_into_writer(msg, &mut size, CONFIG) {
         Ok(()) => size.bytes_written,
@@ -117,6 +130,9 @@ pub fn decode(bytes: &[u8]) -> Result<Message, WireError> {
             len: bytes.len() as u64,
             limit: MAX_FRAME,
         });
+    }
+    if let Some(msg) = payload_layout::decode(bytes) {
+        return Ok(msg);
     }
     let (msg, used): (Message, usize) =
         bincode::serde::decode_from_slice(bytes, CONFIG).map_err(|err| match err {
@@ -147,12 +163,15 @@ pub fn write_frame(out: &mut impl Write, msg: &Message, scratch: &mut Vec<u8>) -
 pub fn append_frame(msg: &Message, buf: &mut Vec<u8>) -> io::Result<()> {
     let start = buf.len();
     buf.extend_from_slice(&[0; FRAME_HEADER]);
-    let encoded = bincode::serde::encode_into_std_write(msg, &mut *buf, CONFIG)
-        .map_err(|err| io::Error::new(io::ErrorKind::InvalidInput, err.to_string()))
-        .and_then(|len| {
-            u32::try_from(len)
-                .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "message too large"))
-        });
+    let encoded = match payload_layout::append(msg, buf) {
+        Some(len) => Ok(len),
+        None => bincode::serde::encode_into_std_write(msg, &mut *buf, CONFIG)
+            .map_err(|err| io::Error::new(io::ErrorKind::InvalidInput, err.to_string())),
+    }
+    .and_then(|len| {
+        u32::try_from(len)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "message too large"))
+    });
     match encoded {
         Ok(len) => {
             buf[start..start + FRAME_HEADER].copy_from_slice(&len.to_le_bytes());
@@ -377,12 +396,97 @@ mod tests {
         })
     }
 
+    /// What bincode itself makes of `msg`: the reference for payload_layout.rs.
+    fn bincode_bytes(msg: &Message) -> Vec<u8> {
+        bincode::serde::encode_to_vec(msg, CONFIG).expect("bincode encodes")
+    }
+
+    /// What bincode itself decodes `bytes` to, if exactly one message.
+    fn bincode_message(bytes: &[u8]) -> Option<Message> {
+        let (msg, used): (Message, usize) =
+            bincode::serde::decode_from_slice(bytes, CONFIG).ok()?;
+        (used == bytes.len()).then_some(msg)
+    }
+
+    /// Numbers on both sides of every varint width (250/251, 65535/65536, 2^32-1/2^32).
+    fn any_number() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            any::<u64>(),
+            240u64..262,
+            65530u64..65542,
+            (1u64 << 32) - 6..(1u64 << 32) + 6,
+        ]
+    }
+
+    fn any_payload() -> impl Strategy<Value = Message> {
+        (
+            any_number(),
+            any_number(),
+            prop_oneof![0usize..300, 65530usize..65540],
+            any_number(),
+        )
+            .prop_map(|(sender, seq, len, checksum)| Message {
+                sender: sender as u32,
+                seq,
+                body: Body::Payload {
+                    bytes: crate::message::generated_bytes(seq, len),
+                    checksum,
+                },
+            })
+    }
+
+    #[test]
+    fn a_longer_varint_form_is_left_to_bincode() {
+        let short = bincode_bytes(&Message::payload(7, 1, 16));
+        // sender 7 written as 251 + u16: not bincode's form, so the hand reader declines it.
+        let mut long = vec![251, 7, 0];
+        long.extend_from_slice(&short[1..]);
+        assert!(crate::payload_layout::decode(&long).is_none());
+        assert_eq!(decode(&long).ok(), bincode_message(&long));
+    }
+
     proptest! {
         #[test]
         fn encode_then_decode_is_identity(msg in any_message()) {
             let bytes = framed(&msg);
             let back = read_frame(&mut bytes.as_slice(), &mut Vec::new()).expect("decodes");
             prop_assert_eq!(back, Some(msg));
+        }
+
+        #[test]
+        fn payloads_are_laid_out_byte_for_byte_as_bincode_does(msg in any_payload()) {
+            let reference = bincode_bytes(&msg);
+            let mut ours = Vec::new();
+            encode(&msg, &mut ours).expect("encodes");
+            prop_assert_eq!(&ours, &reference);
+            prop_assert_eq!(encoded_len(&msg), reference.len());
+            let mut slot = vec![0u8; reference.len()];
+            prop_assert_eq!(encode_into_slice(&msg, &mut slot).expect("fits"), reference.len());
+            prop_assert_eq!(&slot, &reference);
+            prop_assert!(encode_into_slice(&msg, &mut slot[1..]).is_err(), "one byte short");
+            prop_assert_eq!(crate::payload_layout::decode(&reference), Some(msg.clone()));
+            let framed = framed(&msg);
+            prop_assert_eq!(&framed[FRAME_HEADER..], &reference[..]);
+        }
+
+        #[test]
+        fn the_hand_reader_accepts_only_what_bincode_decodes_the_same(
+            msg in any_payload(),
+            at in any::<prop::sample::Index>(),
+            value in any::<u8>(),
+            cut in 0usize..3,
+        ) {
+            let mut bytes = bincode_bytes(&msg);
+            let at = at.index(bytes.len());
+            bytes[at] = value;
+            bytes.truncate(bytes.len() - cut.min(bytes.len()));
+            if cut == 2 {
+                bytes.push(value); // a byte too many
+            }
+            if let Some(ours) = crate::payload_layout::decode(&bytes) {
+                prop_assert_eq!(Some(ours), bincode_message(&bytes));
+            }
+            prop_assert_eq!(decode(&bytes).ok(), bincode_message(&bytes));
         }
 
         #[test]
