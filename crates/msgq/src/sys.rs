@@ -302,6 +302,30 @@ pub fn msgrcv_st<const N: usize>(
     result
 }
 
+/// C: `msgctl(msqid, IPC_STAT, &ds); ds.msg_qbytes = bytes; msgctl(msqid, IPC_SET, &ds)`: how
+/// many bytes of text the queue may hold from now on. The owner may lower it; raising it over
+/// /proc/sys/kernel/msgmnb needs CAP_SYS_RESOURCE (EPERM).
+pub fn msgctl_set_qbytes(id: MsqId, bytes: u64) -> Result<(), Errno> {
+    let mut ds = MaybeUninit::<libc::msqid_ds>::uninit();
+    // SAFETY: `ds` is a writable msqid_ds-sized, -aligned buffer that lives across the call;
+    // IPC_STAT only writes into it.
+    let rc = unsafe { libc::msgctl(id.0, libc::IPC_STAT, ds.as_mut_ptr()) };
+    let result = Errno::result(rc).and_then(|_| {
+        // SAFETY: msgctl(IPC_STAT) returned 0, so the kernel filled in the whole struct.
+        let mut ds = unsafe { ds.assume_init() };
+        ds.msg_qbytes = bytes;
+        // SAFETY: `ds` is an initialised msqid_ds that lives across the call; IPC_SET only
+        // reads its msg_perm.uid, .gid, .mode and msg_qbytes.
+        let rc = unsafe { libc::msgctl(id.0, libc::IPC_SET, &mut ds) };
+        Errno::result(rc).map(drop)
+    });
+    trace::call_zero(
+        || format!("msgctl({id}, IPC_SET, {{msg_qbytes={bytes}}})"),
+        &result,
+    );
+    result
+}
+
 /// What `msgctl(IPC_STAT)` says about a queue (the fields of `struct msqid_ds` we use).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MsqStat {

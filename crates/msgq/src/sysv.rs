@@ -196,6 +196,15 @@ impl MsgQueue {
         sys::msgctl_stat(self.id).map_err(|errno| Error::sys(format!("looking at {self}"), errno))
     }
 
+    /// C: `msgctl(id, IPC_SET, &ds)` with `ds.msg_qbytes = bytes`: the bytes of text the
+    /// queue may hold (lowering it is the owner's right; raising it over msgmnb is root's).
+    pub fn set_max_bytes(&mut self, bytes: u64) -> Result<()> {
+        sys::msgctl_set_qbytes(self.id, bytes)
+            .map_err(|errno| Error::sys(format!("setting the capacity of {self}"), errno))?;
+        self.max_bytes = bytes;
+        Ok(())
+    }
+
     /// Sends `bytes` (an encoded Message, or the bench's raw bytes) as one kernel message
     /// of type `mtype` (> 0). C: `msgsnd(id, &buf, len, 0)`, the bytes copied behind the
     /// type into `buf.mtext` as C fills it.

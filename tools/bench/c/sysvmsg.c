@@ -11,6 +11,13 @@ static void mech_setup(size_t size) {
     if (size > sizeof mb.text) { errno = EMSGSIZE; die("size"); }
     q = msgget(IPC_PRIVATE, 0600 | IPC_CREAT);
     if (q < 0) die("msgget");
+    /* The same depth as the Rust paths (transport.rs, equal_depth): as many whole messages of
+     * size + 64 bytes (the typed envelope's allowance) as msgmnb holds. */
+    struct msqid_ds ds;
+    if (msgctl(q, IPC_STAT, &ds) != 0) die("msgctl(IPC_STAT)");
+    msglen_t per = (msglen_t)(size + 64), n = ds.msg_qbytes / per;
+    ds.msg_qbytes = (n ? n : 1) * per;
+    if (msgctl(q, IPC_SET, &ds) != 0) die("msgctl(IPC_SET)");
 }
 static void mech_open(int side) { (void)side; }
 static void mech_send(int side, const void *buf, size_t len) {

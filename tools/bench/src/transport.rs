@@ -108,6 +108,17 @@ pub struct Session {
     pub _held: Vec<Box<dyn Any>>,
 }
 
+/// The System V queue's capacity for messages of `size` payload bytes: as many whole messages
+/// of `size` + [`ENVELOPE`] bytes as `max_bytes` (msgmnb) holds, so that the raw, typed and C
+/// paths all queue the same number of messages. The default 16 KiB holds four raw 4 KiB
+/// messages but only three typed ones (4 KiB + the envelope), and where a wake-up costs 80 us
+/// that one message of depth alone made typed 0.69x raw; tools/bench/c/sysvmsg.c applies the
+/// same formula.
+pub fn equal_depth(max_bytes: u64, size: usize) -> u64 {
+    let message = (size + ENVELOPE) as u64;
+    (max_bytes / message).max(1) * message
+}
+
 /// A unique name for this run's objects: `ipc-pairs-bench-PID-N`.
 fn unique(tag: &str) -> String {
     static NEXT: AtomicU32 = AtomicU32::new(1);
@@ -305,7 +316,9 @@ pub fn open_parent(spec: &PeerSpec) -> Result<Session> {
             // One queue for both directions: we send type 1 and take type 2 (the tutorial's
             // `msgrcv(..., msg_to_receive, ...)`); two handles on it, the first removes it.
             let key = unique_key();
-            let queue = MsgQueue::open_or_create(key, cli::DEFAULT_MODE)?;
+            let mut queue = MsgQueue::open_or_create(key, cli::DEFAULT_MODE)?;
+            let capacity = equal_depth(queue.stat()?.max_bytes, spec.size);
+            queue.set_max_bytes(capacity)?;
             let endpoint = Endpoint::of(
                 QueueInbox::new(queue, 2, false),
                 QueueOutbox::new(open_sysv(key)?, 1, false),
@@ -481,4 +494,17 @@ fn open_posix(name: &str, access: Access) -> Result<PosixQueue> {
 /// Slots big enough for one typed message of `spec.size` payload bytes.
 fn shm_layout(spec: &PeerSpec) -> Result<Layout> {
     Layout::new(spec.size + ENVELOPE + 4, spec.mech.slots())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_path_gets_the_same_queue_depth() {
+        // 16 KiB holds 4 raw 4 KiB messages but 3 typed ones: 3 for all.
+        assert_eq!(equal_depth(16384, 4096), 3 * (4096 + ENVELOPE as u64));
+        assert_eq!(equal_depth(16384, 8128), 16384);
+        assert_eq!(equal_depth(16384, 64), 16384);
+    }
 }
