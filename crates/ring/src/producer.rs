@@ -39,10 +39,13 @@ pub struct Producer {
 
 /// Up to this many bytes (`max_len`), [`Producer::send_with`] lets `fill` write into a buffer
 /// of ours and copies the record into its slot in one go; above, `fill` writes in place. The
-/// copy costs about 30 ns per KiB, the fight over the slot's first lines a few hundred ns.
-/// Measured with `ipc-bench --only ring`: a 64-byte Message's round trip 1.17 us in place,
-/// 0.88 staged; a 4 KiB Message stream 9% faster staged; a 64 KiB one about 5% slower.
-pub const STAGE_BYTES: usize = 8 * 1024;
+/// copy costs about 30 ns per KiB, the fight over the slot's first lines a few hundred ns, but
+/// only while the consumer polls them, which matters for a record of a few lines. Measured
+/// with `ipc-bench --only ring`: a 64-byte Message's round trip 1.17 us in place, 0.88 staged
+/// (serde's field-by-field encoder); once payloads were written in three copies
+/// (payload_layout.rs), a 4 KiB Message stream was 0.88x the raw one staged and 0.93x in place
+/// (issue 16), so only records of up to 256 bytes are staged.
+pub const STAGE_BYTES: usize = 256;
 
 impl Producer {
     /// Makes `ring` this process's producer end (fails if it already has one).
