@@ -384,8 +384,15 @@ mod tests {
         let messages: Vec<Message> = (1..=10).map(|n| Message::payload(1, n, 65536)).collect();
         let recorder = written(&messages);
         let (last, blocks) = recorder.writes.split_last().expect("writes");
-        assert!(blocks.iter().all(|&n| n == WRITE_BLOCK), "{:?}", recorder.writes);
-        assert!(*last < WRITE_BLOCK, "only the final flush is shorter: {last}");
+        assert!(
+            blocks.iter().all(|&n| n == WRITE_BLOCK),
+            "{:?}",
+            recorder.writes
+        );
+        assert!(
+            *last < WRITE_BLOCK,
+            "only the final flush is shorter: {last}"
+        );
     }
 
     #[test]
