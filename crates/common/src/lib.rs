@@ -22,6 +22,7 @@
 //! There is no `unsafe` in this crate.
 #![forbid(unsafe_code)]
 
+mod block_copy;
 pub mod clayout;
 pub mod cli;
 pub mod codec;
