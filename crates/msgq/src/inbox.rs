@@ -24,7 +24,8 @@ pub struct QueueInbox {
     /// msgrcv's msgtyp (System V only; POSIX always gives the highest priority first).
     mtype: c_long,
     nowait: bool,
-    /// The last kernel message's bytes, reused from one receive to the next.
+    /// The last POSIX message's bytes, reused from one receive to the next (a System V
+    /// message is decoded in the queue's own buffer).
     record: Vec<u8>,
 }
 
@@ -64,20 +65,22 @@ impl QueueInbox {
 }
 
 impl Inbox for QueueInbox {
-    /// C: `msgrcv(id, &buf, msgmax, mtype, 0)` (System V) or `mq_receive(mqd, buf, msgsize,
-    /// &prio)` (POSIX) into the reused record, then decodes it.
+    /// C: `msgrcv(id, &buf, msgmax, mtype, 0)` (System V), then decodes the message where it
+    /// landed, in the queue's `struct msgbuf`; or `mq_receive(mqd, buf, msgsize, &prio)`
+    /// (POSIX) into the reused record, then decodes it.
     fn receive(&mut self) -> Result<Delivery> {
-        let record = &mut self.record;
+        let codec = &mut self.codec;
         let taken = match &mut self.queue {
-            Some(Queue::SystemV(queue)) => queue.receive(self.mtype, self.nowait, record)?,
-            Some(Queue::Posix(queue)) => queue.receive(self.nowait, record)?,
-            None => false,
+            // Decoded where msgrcv put it, in the queue's struct msgbuf.
+            Some(Queue::SystemV(queue)) => {
+                queue.receive_with(self.mtype, self.nowait, |text| codec.decode(text))?
+            }
+            Some(Queue::Posix(queue)) => queue
+                .receive(self.nowait, &mut self.record)?
+                .then(|| codec.decode(&self.record)),
+            None => None,
         };
-        if taken {
-            Ok(self.codec.decode(&self.record))
-        } else {
-            Ok(Delivery::Closed)
-        }
+        Ok(taken.unwrap_or(Delivery::Closed))
     }
 
     /// The raw path: the next kernel message's bytes into `buf`, no codec.

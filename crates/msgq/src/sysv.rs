@@ -312,15 +312,27 @@ impl MsgQueue {
     /// Blocks on an empty queue; with `nowait` (`IPC_NOWAIT`) returns false (and leaves `out`
     /// untouched) instead. Ctrl-C interrupts the blocked call (EINTR).
     pub fn receive(&mut self, mtype: c_long, nowait: bool, out: &mut Vec<u8>) -> Result<bool> {
+        let taken = self.receive_with(mtype, nowait, |text| {
+            out.clear();
+            out.extend_from_slice(text);
+        })?;
+        Ok(taken.is_some())
+    }
+
+    /// Like [`receive`](Self::receive), but lends the message's text to `use_text` where
+    /// msgrcv put it, in our `struct msgbuf`, instead of copying it out: a receiver decodes
+    /// it there (one copy of a payload fewer). `None` on an empty queue with `nowait`.
+    pub fn receive_with<R>(
+        &mut self,
+        mtype: c_long,
+        nowait: bool,
+        use_text: impl FnOnce(&[u8]) -> R,
+    ) -> Result<Option<R>> {
         let flags = if nowait { libc::IPC_NOWAIT } else { 0 };
         loop {
             match sys::msgrcv(self.id, &mut self.buf, mtype, flags) {
-                Ok(len) => {
-                    out.clear();
-                    out.extend_from_slice(&self.buf.text()[..len]);
-                    return Ok(true);
-                }
-                Err(Errno::ENOMSG) if nowait => return Ok(false),
+                Ok(len) => return Ok(Some(use_text(&self.buf.text()[..len]))),
+                Err(Errno::ENOMSG) if nowait => return Ok(None),
                 // A signal handler ran: stop if it was Ctrl-C/SIGTERM, else block again.
                 Err(Errno::EINTR) => signals::check()?,
                 Err(Errno::E2BIG) => {
