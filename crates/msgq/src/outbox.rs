@@ -11,7 +11,7 @@ use ipc_common::clayout::{self, is_c_end};
 use ipc_common::codec::Codec;
 use ipc_common::message::Body;
 use ipc_common::sender::Outbox;
-use ipc_common::{Error, Message, Result};
+use ipc_common::{wire, Error, Message, Result};
 
 use crate::queue::Queue;
 use crate::MQ_PRIO_MAX;
@@ -103,8 +103,8 @@ impl QueueOutbox {
 }
 
 impl Outbox for QueueOutbox {
-    /// Encodes `msg` into the reused record, then C: `msgsnd(id, &buf, len, 0)` (System V) or
-    /// `mq_send(mqd, buf, len, prio)` (POSIX).
+    /// C: `msgsnd(id, &buf, len, 0)` (System V; our encoding written straight into `buf`) or
+    /// `mq_send(mqd, buf, len, prio)` (POSIX, from the reused record the message is encoded into).
     fn send(&mut self, msg: &Message) -> Result<()> {
         if let (Codec::C(decoder), Body::Text(text)) = (&self.codec, &msg.body) {
             // A stdin line too long for the C buffer (a --message is refused before we start).
@@ -118,12 +118,22 @@ impl Outbox for QueueOutbox {
                 return Err(Error::new(format!("sending line {}", msg.seq), why).with_hint(hint));
             }
         }
-        self.codec.encode(msg, &mut self.record)?;
         let tag = self.tag(matches!(msg.body, Body::End));
-        let record = &self.record;
-        match &mut self.queue {
-            Queue::SystemV(queue) => queue.send(record, tag, self.nowait)?,
-            Queue::Posix(queue) => queue.send(record, priority(tag)?, self.nowait)?,
+        match (&mut self.queue, &self.codec) {
+            // Our encoding goes straight into the struct msgbuf that msgsnd sends from.
+            (Queue::SystemV(queue), Codec::Bincode) => {
+                queue.send_with(wire::encoded_len(msg), tag, self.nowait, |text| {
+                    wire::encode_into_slice(msg, text)
+                        .map_err(|err| err.context("encoding a message"))
+                })?
+            }
+            (queue, codec) => {
+                codec.encode(msg, &mut self.record)?;
+                match queue {
+                    Queue::SystemV(queue) => queue.send(&self.record, tag, self.nowait)?,
+                    Queue::Posix(queue) => queue.send(&self.record, priority(tag)?, self.nowait)?,
+                }
+            }
         }
         self.count_one();
         Ok(())
