@@ -29,6 +29,7 @@
  * mode 0666 -> 0600; every call checked.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,8 +50,19 @@ static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
 {
+    int saved = errno, fd;
+
     (void)sig;
-    stop = 1; /* the waits below see it within 5 ms; fgets returns NULL (EINTR) */
+    stop = 1; /* the waits below see it within 5 ms; a blocked fgets returns NULL (EINTR) */
+    /* FIX: a signal that lands just before fgets calls read(2) would leave that read blocked
+     * for ever (the flag was set, but no call was interrupted): stdin becomes /dev/null, so
+     * that read returns at once (end of input). open, dup2 and close are async-signal-safe. */
+    fd = open("/dev/null", O_RDONLY);
+    if (fd >= 0) {
+        dup2(fd, STDIN_FILENO);
+        close(fd);
+    }
+    errno = saved;
 }
 
 static void usage(const char *prog)
