@@ -230,7 +230,13 @@ impl MsgQueue {
         fill: impl FnOnce(&mut [u8]) -> Result<usize>,
     ) -> Result<()> {
         self.check_size(max_len)?;
-        let len = fill(&mut self.buf.text_mut()[..max_len])?.min(max_len);
+        let len = fill(&mut self.buf.text_mut()[..max_len])?;
+        if len > max_len {
+            return Err(Error::new(
+                format!("sending to {self}"),
+                format!("the message claims {len} bytes, more than the {max_len} it was given"),
+            ));
+        }
         self.buf.set_mtype(mtype);
         // First without waiting, so that we can say once that the queue is full before we block.
         match sys::msgsnd(self.id, &self.buf, len, libc::IPC_NOWAIT) {
