@@ -32,9 +32,6 @@ pub struct Producer {
     tail_seen: u64,
     waiter: Waiter,
     closed: bool,
-    /// Where [`Producer::send_with`] lets a small record be written before one copy into
-    /// its slot (empty until the first one, then as long as the longest).
-    staging: Vec<u8>,
 }
 
 /// Up to this many bytes (`max_len`), [`Producer::send_with`] lets `fill` write into a buffer
@@ -59,7 +56,6 @@ impl Producer {
             tail_seen,
             waiter: Waiter::new(),
             closed: false,
-            staging: Vec::new(),
         })
     }
 
@@ -105,18 +101,13 @@ impl Producer {
             return self.fill_in_place(max_len, fill);
         }
         self.check_fits(max_len)?;
-        let mut staging = std::mem::take(&mut self.staging);
-        if staging.len() < max_len {
-            staging.resize(max_len, 0);
+        // On the stack: a record this small needs no buffer kept in `self`.
+        let mut staging = [0; STAGE_BYTES];
+        let len = fill(&mut staging[..max_len])?;
+        if len > max_len {
+            return Err(too_long(self.ring.name(), len, max_len));
         }
-        let sent = fill(&mut staging[..max_len]).and_then(|len| {
-            if len > max_len {
-                return Err(too_long(self.ring.name(), len, max_len));
-            }
-            self.send(&staging[..len]).map(|()| len)
-        });
-        self.staging = staging;
-        sent
+        self.send(&staging[..len]).map(|()| len)
     }
 
     /// Fails when `max_len` bytes do not fit in a slot.
