@@ -37,6 +37,7 @@ fn payload_of(msg: &Message) -> Option<(&[u8], u64)> {
 }
 
 /// How many bytes bincode's varint takes for `value`.
+#[inline]
 fn varint_len(value: u64) -> usize {
     match value {
         0..=250 => 1,
@@ -48,6 +49,7 @@ fn varint_len(value: u64) -> usize {
 
 /// Writes `value` as bincode's varint at the start of `dst`; returns the bytes used.
 /// `dst` has room for [`varint_len`]`(value)` bytes.
+#[inline]
 fn put_varint(dst: &mut [u8], value: u64) -> usize {
     let len = varint_len(value);
     match len {
@@ -107,84 +109,69 @@ pub(crate) fn append(msg: &Message, buf: &mut Vec<u8>) -> Option<usize> {
 /// Writes a payload message at the start of `dst`: `Some(Ok(used))`, `Some(Err(needed))` when
 /// `dst` is too small (nothing written), `None` for the other bodies.
 pub(crate) fn write_into(msg: &Message, dst: &mut [u8]) -> Option<Result<usize, usize>> {
-    let needed = encoded_len(msg)?;
     let (bytes, checksum) = payload_of(msg)?;
-    if dst.len() < needed {
-        return Some(Err(needed));
-    }
     let mut header = [0u8; MAX_HEADER];
-    let mut at = put_header(&mut header, msg, bytes.len());
-    dst[..at].copy_from_slice(&header[..at]);
-    copy_block(&mut dst[at..at + bytes.len()], bytes);
-    at += bytes.len();
-    at += put_varint(&mut dst[at..], checksum);
-    Some(Ok(at))
+    let header_len = put_header(&mut header, msg, bytes.len());
+    let mut sum = [0u8; 9];
+    let sum_len = put_varint(&mut sum, checksum);
+    let needed = header_len + bytes.len() + sum_len;
+    let Some(dst) = dst.get_mut(..needed) else {
+        return Some(Err(needed));
+    };
+    let (head, rest) = dst.split_at_mut(header_len);
+    let (body, tail) = rest.split_at_mut(bytes.len());
+    head.copy_from_slice(&header[..header_len]);
+    copy_block(body, bytes);
+    tail.copy_from_slice(&sum[..sum_len]);
+    Some(Ok(needed))
 }
 
-/// Reads the fields of an encoded message in order.
-struct Fields<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Fields<'a> {
-    fn byte(&mut self) -> Option<u8> {
-        let byte = *self.bytes.get(self.at)?;
-        self.at += 1;
-        Some(byte)
-    }
-
-    fn take(&mut self, len: usize) -> Option<&'a [u8]> {
-        let end = self.at.checked_add(len)?;
-        let taken = self.bytes.get(self.at..end)?;
-        self.at = end;
-        Some(taken)
-    }
-
-    /// A varint in its shortest form (bincode writes no other); `None` for anything else.
-    fn varint(&mut self) -> Option<u64> {
-        let (value, width) = match self.byte()? {
-            small @ 0..=250 => return Some(u64::from(small)),
-            251 => (
-                u64::from(u16::from_le_bytes(*self.take(2)?.first_chunk()?)),
-                3,
-            ),
-            252 => (
-                u64::from(u32::from_le_bytes(*self.take(4)?.first_chunk()?)),
-                5,
-            ),
-            253 => (u64::from_le_bytes(*self.take(8)?.first_chunk()?), 9),
-            _ => return None,
-        };
-        // 251 followed by 7 is a longer form of 7: bincode's to judge.
-        (varint_len(value) == width).then_some(value)
-    }
+/// Reads a varint in its shortest form (bincode writes no other) from the front of `bytes`;
+/// returns it and the bytes after it. `None` for anything else.
+#[inline]
+fn take_varint(bytes: &[u8]) -> Option<(u64, &[u8])> {
+    let (&marker, rest) = bytes.split_first()?;
+    let (value, width, rest) = match marker {
+        0..=250 => return Some((u64::from(marker), rest)),
+        251 => {
+            let (value, rest) = rest.split_first_chunk::<2>()?;
+            (u64::from(u16::from_le_bytes(*value)), 3, rest)
+        }
+        252 => {
+            let (value, rest) = rest.split_first_chunk::<4>()?;
+            (u64::from(u32::from_le_bytes(*value)), 5, rest)
+        }
+        253 => {
+            let (value, rest) = rest.split_first_chunk::<8>()?;
+            (u64::from_le_bytes(*value), 9, rest)
+        }
+        _ => return None,
+    };
+    // 251 followed by 7 is a longer form of 7: bincode's to judge.
+    (varint_len(value) == width).then_some((value, rest))
 }
 
 /// Decodes `bytes` if they are exactly one payload message in bincode's shortest form;
 /// `None` for anything else, which the caller hands to bincode.
 pub(crate) fn decode(bytes: &[u8]) -> Option<Message> {
-    let mut fields = Fields { bytes, at: 0 };
-    let sender = u32::try_from(fields.varint()?).ok()?;
-    let seq = fields.varint()?;
-    if fields.byte()? != PAYLOAD_VARIANT {
+    let (sender, rest) = take_varint(bytes)?;
+    let (seq, rest) = take_varint(rest)?;
+    let (&PAYLOAD_VARIANT, rest) = rest.split_first()? else {
+        return None;
+    };
+    let (len, rest) = take_varint(rest)?;
+    let (payload, rest) = rest.split_at_checked(usize::try_from(len).ok()?)?;
+    let (checksum, rest) = take_varint(rest)?;
+    if !rest.is_empty() {
         return None;
     }
-    let len = usize::try_from(fields.varint()?).ok()?;
-    let payload = fields.take(len)?;
-    let checksum = fields.varint()?;
-    if fields.at != bytes.len() {
-        return None;
-    }
+    let mut copy = Vec::with_capacity(payload.len());
+    extend_with_block(&mut copy, payload);
     Some(Message {
-        sender,
+        sender: u32::try_from(sender).ok()?,
         seq,
         body: Body::Payload {
-            bytes: {
-                let mut bytes = Vec::with_capacity(len);
-                extend_with_block(&mut bytes, payload);
-                bytes
-            },
+            bytes: copy,
             checksum,
         },
     })
