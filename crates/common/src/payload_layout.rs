@@ -155,6 +155,7 @@ fn take_varint(bytes: &[u8]) -> Option<(u64, &[u8])> {
 /// `None` for anything else, which the caller hands to bincode.
 pub(crate) fn decode(bytes: &[u8]) -> Option<Message> {
     let (sender, rest) = take_varint(bytes)?;
+    let sender = u32::try_from(sender).ok()?;
     let (seq, rest) = take_varint(rest)?;
     let (&PAYLOAD_VARIANT, rest) = rest.split_first()? else {
         return None;
@@ -168,7 +169,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Message> {
     let mut copy = Vec::with_capacity(payload.len());
     extend_with_block(&mut copy, payload);
     Some(Message {
-        sender: u32::try_from(sender).ok()?,
+        sender,
         seq,
         body: Body::Payload {
             bytes: copy,
